@@ -1,0 +1,28 @@
+"""The ``crucible`` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from crucible.cli.info import info
+
+app = typer.Typer(
+    name="crucible",
+    help="Reliable ML experiments: run, trace, measure and prove.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(info)
+
+
+@app.callback()
+def _root() -> None:
+    """Reliable ML experiments: run, trace, measure and prove."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]

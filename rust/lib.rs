@@ -1,0 +1,12 @@
+//! crucible's Rust core.
+//!
+//! The pure algorithm modules (`prng`, and later `stats`, `trace`, `ir`) take and return
+//! plain Rust types and know nothing of Python, so `cargo test` exercises them with no
+//! interpreter. `py` (behind the `python` feature, which maturin enables) is the only
+//! place that touches PyO3 and NumPy.
+
+pub mod error;
+pub mod prng;
+
+#[cfg(feature = "python")]
+mod py;

@@ -1,0 +1,17 @@
+//! The Python bindings: the only code that knows about PyO3 and NumPy arrays.
+
+mod errors;
+mod prng;
+
+use pyo3::prelude::*;
+
+/// `crucible._core`: build information plus the binding classes and functions.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("BUILD_PROFILE", if cfg!(debug_assertions) { "debug" } else { "release" })?;
+    m.add("BUILD_TARGET", format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS))?;
+    m.add("RAYON_THREADS", rayon::current_num_threads())?;
+    prng::register(m)?;
+    Ok(())
+}
