@@ -75,7 +75,9 @@ def main() -> None:
         print()
     for ctype, name, text in SCALAR.findall(src):
         if ctype == "double":
-            print(f"pub(crate) const {name.upper()}: f64 = f64::from_bits(0x{f64_bits(text):016X});")
+            print(
+                f"pub(crate) const {name.upper()}: f64 = f64::from_bits(0x{f64_bits(text):016X});"
+            )
         else:
             print(f"pub(crate) const {name.upper()}: f32 = f32::from_bits(0x{f32_bits(text):08X});")
 

@@ -119,6 +119,30 @@ pub fn bounded_bool<R: BitSource>(rng: &mut R, off: bool, range: bool, buf: &mut
     buf.take(rng, 31, 1) & 1 == 1
 }
 
+/// Lemire's method as a pure function of one 32-bit draw: the value in `[0, range]`, or
+/// `None` when the draw is rejected (and the next one must be tried). `range` must be
+/// neither 0 nor `u32::MAX`. This is what lets bounded fills run in parallel.
+#[inline]
+pub fn lemire_u32_accept(range: u32) -> impl Fn(u32) -> Option<u32> + Sync + Copy {
+    let excl = range.wrapping_add(1);
+    let threshold = (u32::MAX - range) % excl;
+    move |draw| {
+        let m = u64::from(draw) * u64::from(excl);
+        ((m as u32) >= threshold).then_some((m >> 32) as u32)
+    }
+}
+
+/// [`lemire_u32_accept`] for 64-bit ranges (`range` neither 0 nor `u64::MAX`).
+#[inline]
+pub fn lemire_u64_accept(range: u64) -> impl Fn(u64) -> Option<u64> + Sync + Copy {
+    let excl = range.wrapping_add(1);
+    let threshold = (u64::MAX - range) % excl;
+    move |draw| {
+        let m = u128::from(draw) * u128::from(excl);
+        ((m as u64) >= threshold).then_some((m >> 64) as u64)
+    }
+}
+
 /// Integer lanes the fills are generic over.
 pub trait Lane: Copy + Send + Sync {
     fn draw<R: BitSource>(rng: &mut R, off: Self, range: Self, buf: &mut Buffer) -> Self;
@@ -193,10 +217,46 @@ mod tests {
         assert_eq!(a, [699, 227, 788, 316, 204]);
         let mut b = [0_u64; 3];
         fill(&mut rng, (-5_i64) as u64, (1_u64 << 40) - 1 + 5, &mut b);
-        assert_eq!(b.map(|v| v as i64), [743_549_873_826, 430_029_498_618, 365_932_783_571]);
+        assert_eq!(
+            b.map(|v| v as i64),
+            [743_549_873_826, 430_029_498_618, 365_932_783_571]
+        );
         let mut c = [0_u8; 5];
         fill(&mut rng, 0, 6, &mut c);
         assert_eq!(c, [3, 0, 0, 5, 4]);
+    }
+
+    #[test]
+    fn accept_functions_agree_with_the_draw_loop() {
+        for range in [1_u32, 2, 999, 1 << 31, u32::MAX - 1] {
+            let accept = lemire_u32_accept(range);
+            let mut a = numpy_seeded(range);
+            let mut b = a;
+            let mut buf = Buffer::default();
+            for _ in 0..2000 {
+                let want = bounded_u32(&mut a, 0, range, &mut buf);
+                let got = loop {
+                    if let Some(v) = accept(b.next_u32()) {
+                        break v;
+                    }
+                };
+                assert_eq!(want, got);
+            }
+        }
+        for range in [1_u64 << 32, (1 << 63) + 12_345, u64::MAX - 1] {
+            let accept = lemire_u64_accept(range);
+            let mut a = numpy_seeded(7);
+            let mut b = a;
+            for _ in 0..2000 {
+                let want = bounded_u64(&mut a, 0, range);
+                let got = loop {
+                    if let Some(v) = accept(b.next_u64()) {
+                        break v;
+                    }
+                };
+                assert_eq!(want, got);
+            }
+        }
     }
 
     #[test]
@@ -209,7 +269,9 @@ mod tests {
         fill(&mut rng, 0, u16::MAX, &mut out16);
         let mut out64 = [0_u64; 1000];
         fill(&mut rng, 1 << 63, (1 << 40) + 3, &mut out64);
-        assert!(out64.iter().all(|&v| v >= 1 << 63 && v <= (1 << 63) + (1 << 40) + 3));
+        assert!(out64
+            .iter()
+            .all(|&v| ((1 << 63)..=(1 << 63) + (1 << 40) + 3).contains(&v)));
         let mut bools = [false; 100];
         fill(&mut rng, false, true, &mut bools);
         assert!(bools.iter().any(|&b| b) && bools.iter().any(|&b| !b));

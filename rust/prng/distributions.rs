@@ -4,6 +4,18 @@
 use super::ziggurat_tables as z;
 use super::BitSource;
 
+/// The double in [0, 1) NumPy makes of one 64-bit word.
+#[inline]
+pub fn unit_f64(word: u64) -> f64 {
+    (word >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+}
+
+/// The float in [0, 1) NumPy makes of one 32-bit word.
+#[inline]
+pub fn unit_f32(word: u32) -> f32 {
+    (word >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
 /// Ziggurat standard normal (256 layers, 52-bit mantissa), NumPy's `random_standard_normal`.
 #[inline]
 pub fn standard_normal<R: BitSource>(rng: &mut R) -> f64 {
@@ -11,12 +23,11 @@ pub fn standard_normal<R: BitSource>(rng: &mut R) -> f64 {
         let mut r = rng.next_u64();
         let idx = (r & 0xff) as usize;
         r >>= 8;
-        let negative = r & 1 == 1;
         let rabs = (r >> 1) & 0x000f_ffff_ffff_ffff;
-        let mut x = rabs as f64 * f64::from_bits(z::WI_DOUBLE_BITS[idx]);
-        if negative {
-            x = -x;
-        }
+        // The sign is a coin flip; flipping the sign bit without a branch gives the same
+        // value as NumPy's `x = -x` and spares a mispredicted jump on every other draw.
+        let magnitude = rabs as f64 * f64::from_bits(z::WI_DOUBLE_BITS[idx]);
+        let x = f64::from_bits(magnitude.to_bits() ^ ((r & 1) << 63));
         if rabs < z::KI_DOUBLE[idx] {
             return x;
         }
@@ -50,12 +61,9 @@ pub fn standard_normal_f32<R: BitSource>(rng: &mut R) -> f32 {
     loop {
         let r = rng.next_u32();
         let idx = (r & 0xff) as usize;
-        let negative = (r >> 8) & 1 == 1;
         let rabs = (r >> 9) & 0x007f_ffff;
-        let mut x = rabs as f32 * f32::from_bits(z::WI_FLOAT_BITS[idx]);
-        if negative {
-            x = -x;
-        }
+        let magnitude = rabs as f32 * f32::from_bits(z::WI_FLOAT_BITS[idx]);
+        let x = f32::from_bits(magnitude.to_bits() ^ (((r >> 8) & 1) << 31));
         if rabs < z::KI_FLOAT[idx] {
             return x;
         }
@@ -178,6 +186,15 @@ impl Continuous {
     }
 }
 
+/// A double-precision draw for the parallel parser.
+impl crate::prng::parallel::Draw for Continuous {
+    type Output = f64;
+    #[inline]
+    fn draw<R: BitSource>(&self, rng: &mut R) -> f64 {
+        self.draw_f64(rng)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,14 +212,28 @@ mod tests {
     fn normal_matches_numpy_vector() {
         let mut rng = numpy_seeded(12345);
         let got: Vec<f64> = (0..3).map(|_| standard_normal(&mut rng)).collect();
-        assert_eq!(got, vec![-1.423_825_036_454_631_2, 1.263_728_458_129_110_4, -0.870_661_737_959_085_7]);
+        assert_eq!(
+            got,
+            vec![
+                -1.423_825_036_454_631_2,
+                1.263_728_458_129_110_4,
+                -0.870_661_737_959_085_7
+            ]
+        );
     }
 
     #[test]
     fn exponential_matches_numpy_vector() {
         let mut rng = numpy_seeded(12345);
         let got: Vec<f64> = (0..3).map(|_| standard_exponential(&mut rng)).collect();
-        assert_eq!(got, vec![0.184_132_567_353_775_03, 0.645_027_069_387_345_8, 4.690_218_692_461_341]);
+        assert_eq!(
+            got,
+            vec![
+                0.184_132_567_353_775_03,
+                0.645_027_069_387_345_8,
+                4.690_218_692_461_341
+            ]
+        );
     }
 
     #[test]
@@ -212,7 +243,10 @@ mod tests {
         let xs: Vec<f64> = (0..n).map(|_| standard_normal(&mut rng)).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.02, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.01 && (var - 1.0).abs() < 0.02,
+            "{mean} {var}"
+        );
         let es: Vec<f32> = (0..n).map(|_| standard_exponential_f32(&mut rng)).collect();
         let emean = es.iter().map(|&e| f64::from(e)).sum::<f64>() / n as f64;
         assert!((emean - 1.0).abs() < 0.01, "{emean}");

@@ -18,6 +18,7 @@ pub mod parallel;
 pub mod pcg64;
 pub mod seed_sequence;
 pub mod shuffle;
+#[rustfmt::skip] // generated data, laid out by tools/ziggurat_tables.py
 mod ziggurat_tables;
 
 /// A source of raw random words, as NumPy's `bitgen_t` sees one.
@@ -29,12 +30,12 @@ pub trait BitSource {
     /// A double in [0, 1) from the top 53 bits of one 64-bit draw.
     #[inline]
     fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+        distributions::unit_f64(self.next_u64())
     }
 
     /// A float in [0, 1) from the top 24 bits of one 32-bit draw.
     #[inline]
     fn next_f32(&mut self) -> f32 {
-        (self.next_u32() >> 8) as f32 * (1.0 / 16_777_216.0)
+        distributions::unit_f32(self.next_u32())
     }
 }

@@ -3,7 +3,8 @@
 use super::BitSource;
 
 /// The LCG multiplier NumPy (and the PCG reference) uses for 128-bit state.
-pub const MULTIPLIER: u128 = (2_549_297_995_355_413_924_u128 << 64) | 4_865_540_595_714_422_341_u128;
+pub const MULTIPLIER: u128 =
+    (2_549_297_995_355_413_924_u128 << 64) | 4_865_540_595_714_422_341_u128;
 
 /// `jumped()` advances by (phi - 1) * 2**128, rounded to an odd number.
 pub const JUMP_STEP: u128 = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835;

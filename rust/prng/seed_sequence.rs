@@ -28,7 +28,9 @@ impl HashMix {
 
 #[inline]
 fn mix(x: u32, y: u32) -> u32 {
-    let result = MIX_MULT_L.wrapping_mul(x).wrapping_sub(MIX_MULT_R.wrapping_mul(y));
+    let result = MIX_MULT_L
+        .wrapping_mul(x)
+        .wrapping_sub(MIX_MULT_R.wrapping_mul(y));
     result ^ (result >> XSHIFT)
 }
 
@@ -102,12 +104,23 @@ mod tests {
     #[test]
     fn pool_and_state_match_numpy_for_an_int_seed() {
         let pool = mix_entropy(&[12345], DEFAULT_POOL_SIZE).unwrap();
-        assert_eq!(pool, vec![0xf293_d734, 0xfd66_8225, 0xf94f_f895, 0x8720_90a0]);
+        assert_eq!(
+            pool,
+            vec![0xf293_d734, 0xfd66_8225, 0xf94f_f895, 0x8720_90a0]
+        );
         assert_eq!(
             generate_state_u64(&pool, 4),
-            vec![0xb5ae_6482_a03d_837c, 0xbbe2_996f_fa1f_7a2f, 0x64e3_9a9f_3715_8f94, 0x3ebb_0f96_a013_fd73]
+            vec![
+                0xb5ae_6482_a03d_837c,
+                0xbbe2_996f_fa1f_7a2f,
+                0x64e3_9a9f_3715_8f94,
+                0x3ebb_0f96_a013_fd73
+            ]
         );
-        assert_eq!(generate_state_u32(&pool, 3), vec![0xa03d_837c, 0xb5ae_6482, 0xfa1f_7a2f]);
+        assert_eq!(
+            generate_state_u32(&pool, 3),
+            vec![0xa03d_837c, 0xb5ae_6482, 0xfa1f_7a2f]
+        );
     }
 
     #[test]
@@ -117,12 +130,18 @@ mod tests {
         let entropy = assemble_entropy(&run, &[3], DEFAULT_POOL_SIZE);
         assert_eq!(entropy, vec![1, 5, 256, 7, 3]);
         let pool = mix_entropy(&entropy, DEFAULT_POOL_SIZE).unwrap();
-        assert_eq!(pool, vec![0x2efc_5da8, 0x5b6a_3c04, 0x022e_378c, 0xe360_1942]);
+        assert_eq!(
+            pool,
+            vec![0x2efc_5da8, 0x5b6a_3c04, 0x022e_378c, 0xe360_1942]
+        );
         assert_eq!(assemble_entropy(&[9], &[1, 2], 4), vec![9, 0, 0, 0, 1, 2]);
     }
 
     #[test]
     fn small_pools_are_rejected() {
-        assert!(matches!(mix_entropy(&[1], 3), Err(CoreError::InvalidArgument(_))));
+        assert!(matches!(
+            mix_entropy(&[1], 3),
+            Err(CoreError::InvalidArgument(_))
+        ));
     }
 }

@@ -9,8 +9,18 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("BUILD_PROFILE", if cfg!(debug_assertions) { "debug" } else { "release" })?;
-    m.add("BUILD_TARGET", format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS))?;
+    m.add(
+        "BUILD_PROFILE",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+    )?;
+    m.add(
+        "BUILD_TARGET",
+        format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+    )?;
     m.add("RAYON_THREADS", rayon::current_num_threads())?;
     prng::register(m)?;
     Ok(())

@@ -15,9 +15,11 @@ use pyo3::types::PyCapsule;
 
 use super::errors::{invalid, to_py};
 use crate::error::CoreError;
-use crate::prng::bounded::{fill, fill_varying, Lane};
-use crate::prng::distributions::Continuous;
-use crate::prng::parallel::{fill_u32_words, fill_u64_words};
+use crate::prng::bounded::{fill, fill_varying, lemire_u32_accept, lemire_u64_accept, Lane};
+use crate::prng::distributions::{unit_f32, unit_f64, Continuous};
+use crate::prng::parallel::{
+    fill_filtered_u32, fill_filtered_u64, fill_parsed_u64, fill_u32_words, fill_u64_words,
+};
 use crate::prng::pcg64::Pcg64;
 use crate::prng::seed_sequence;
 use crate::prng::shuffle::{permutation, sample_without_replacement};
@@ -91,7 +93,8 @@ impl Pcg64Core {
 fn slice_mut<'a, T: numpy::Element>(
     arr: &'a mut PyReadwriteArrayDyn<'_, T>,
 ) -> PyResult<&'a mut [T]> {
-    arr.as_slice_mut().map_err(|_| invalid("output array must be C-contiguous"))
+    arr.as_slice_mut()
+        .map_err(|_| invalid("output array must be C-contiguous"))
 }
 
 fn fill_lane<T: Lane + numpy::Element>(
@@ -117,12 +120,18 @@ fn fill_lane_varying<T: Lane + numpy::Element>(
 ) -> PyResult<()> {
     let offs: PyReadonlyArrayDyn<'_, T> = offs.extract()?;
     let ranges: PyReadonlyArrayDyn<'_, T> = ranges.extract()?;
-    let offs = offs.as_slice().map_err(|_| invalid("bounds must be C-contiguous"))?;
-    let ranges = ranges.as_slice().map_err(|_| invalid("bounds must be C-contiguous"))?;
+    let offs = offs
+        .as_slice()
+        .map_err(|_| invalid("bounds must be C-contiguous"))?;
+    let ranges = ranges
+        .as_slice()
+        .map_err(|_| invalid("bounds must be C-contiguous"))?;
     let mut guard = out.try_readwrite()?;
     let slots = slice_mut(&mut guard)?;
     if offs.len() != slots.len() || ranges.len() != slots.len() {
-        return Err(invalid("bounds and output must have the same number of elements"));
+        return Err(invalid(
+            "bounds and output must have the same number of elements",
+        ));
     }
     let rng = core.rng();
     py.detach(|| fill_varying(rng, offs, ranges, slots));
@@ -150,7 +159,10 @@ impl Pcg64Core {
         };
         let name = CString::new("BitGenerator").map_err(|e| invalid(e.to_string()))?;
         let capsule = PyCapsule::new(py, body, Some(name))?;
-        Ok(Pcg64Core { capsule: capsule.unbind(), state: StatePtr(state) })
+        Ok(Pcg64Core {
+            capsule: capsule.unbind(),
+            state: StatePtr(state),
+        })
     }
 
     /// The "BitGenerator" capsule `numpy.random.Generator` consumes.
@@ -166,7 +178,12 @@ impl Pcg64Core {
     }
 
     fn set_state(&self, state: u128, inc: u128, has_uint32: bool, uinteger: u32) {
-        *self.rng() = Pcg64 { state, inc, has_uint32, uinteger };
+        *self.rng() = Pcg64 {
+            state,
+            inc,
+            has_uint32,
+            uinteger,
+        };
     }
 
     /// NumPy's `advance`: jump `delta` (mod 2**128) steps and clear the 32-bit buffer.
@@ -199,56 +216,89 @@ impl Pcg64Core {
         Ok(continuous(kind)?.draw_f32(self.rng()))
     }
 
-    fn fill_f64(&self, py: Python<'_>, kind: u8, mut out: PyReadwriteArrayDyn<'_, f64>) -> PyResult<()> {
+    fn fill_f64(
+        &self,
+        py: Python<'_>,
+        kind: u8,
+        mut out: PyReadwriteArrayDyn<'_, f64>,
+    ) -> PyResult<()> {
         let kind = continuous(kind)?;
         let slots = slice_mut(&mut out)?;
         let rng = self.rng();
         py.detach(|| match kind {
-            Continuous::Uniform => {
-                fill_u64_words(rng, slots, |w| (w >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0))
-            }
-            _ => slots.iter_mut().for_each(|slot| *slot = kind.draw_f64(rng)),
+            Continuous::Uniform => fill_u64_words(rng, slots, unit_f64),
+            Continuous::ExponentialInv => fill_u64_words(rng, slots, |w| -(-unit_f64(w)).ln_1p()),
+            Continuous::Normal | Continuous::Exponential => fill_parsed_u64(rng, slots, &kind),
         });
         Ok(())
     }
 
-    fn fill_f32(&self, py: Python<'_>, kind: u8, mut out: PyReadwriteArrayDyn<'_, f32>) -> PyResult<()> {
+    fn fill_f32(
+        &self,
+        py: Python<'_>,
+        kind: u8,
+        mut out: PyReadwriteArrayDyn<'_, f32>,
+    ) -> PyResult<()> {
         let kind = continuous(kind)?;
         let slots = slice_mut(&mut out)?;
         let rng = self.rng();
         py.detach(|| match kind {
-            Continuous::Uniform => {
-                fill_u32_words(rng, slots, |w| (w >> 8) as f32 * (1.0 / 16_777_216.0))
+            Continuous::Uniform => fill_u32_words(rng, slots, unit_f32),
+            Continuous::ExponentialInv => {
+                fill_u32_words(rng, slots, |w| (-f64::from(-unit_f32(w)).ln_1p()) as f32)
             }
-            _ => slots.iter_mut().for_each(|slot| *slot = kind.draw_f32(rng)),
+            // 32-bit ziggurat draws mix whole and half words; they stay sequential.
+            Continuous::Normal | Continuous::Exponential => {
+                slots.iter_mut().for_each(|slot| *slot = kind.draw_f32(rng))
+            }
         });
         Ok(())
     }
 
     /// Bounded integers in `[off, off + range]` into an unsigned (or bool) array; signed
     /// dtypes are passed as their unsigned view.
-    fn fill_bounded(&self, py: Python<'_>, off: u64, range: u64, out: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn fill_bounded(
+        &self,
+        py: Python<'_>,
+        off: u64,
+        range: u64,
+        out: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         if let Ok(arr) = out.cast::<PyArrayDyn<u64>>() {
             let mut guard = arr.try_readwrite()?;
             let slots = slice_mut(&mut guard)?;
             let rng = self.rng();
             py.detach(|| match range {
+                0 => slots.fill(off),
                 u64::MAX => fill_u64_words(rng, slots, |w| off.wrapping_add(w)),
                 0xFFFF_FFFF => fill_u32_words(rng, slots, |w| off.wrapping_add(u64::from(w))),
-                _ => fill(rng, off, range, slots),
+                r if r < 0xFFFF_FFFF => {
+                    let accept = lemire_u32_accept(r as u32);
+                    fill_filtered_u32(rng, slots, |w| {
+                        accept(w).map(|v| off.wrapping_add(u64::from(v)))
+                    })
+                }
+                r => {
+                    let accept = lemire_u64_accept(r);
+                    fill_filtered_u64(rng, slots, |w| accept(w).map(|v| off.wrapping_add(v)))
+                }
             });
             return Ok(());
         }
         if let Ok(arr) = out.cast::<PyArrayDyn<u32>>() {
             let (off, range) = (off as u32, range as u32);
-            if range == u32::MAX {
-                let mut guard = arr.try_readwrite()?;
-                let slots = slice_mut(&mut guard)?;
-                let rng = self.rng();
-                py.detach(|| fill_u32_words(rng, slots, |w| off.wrapping_add(w)));
-                return Ok(());
-            }
-            return fill_lane(self, py, off, range, arr);
+            let mut guard = arr.try_readwrite()?;
+            let slots = slice_mut(&mut guard)?;
+            let rng = self.rng();
+            py.detach(|| match range {
+                0 => slots.fill(off),
+                u32::MAX => fill_u32_words(rng, slots, |w| off.wrapping_add(w)),
+                r => {
+                    let accept = lemire_u32_accept(r);
+                    fill_filtered_u32(rng, slots, |w| accept(w).map(|v| off.wrapping_add(v)))
+                }
+            });
+            return Ok(());
         }
         if let Ok(arr) = out.cast::<PyArrayDyn<u16>>() {
             return fill_lane(self, py, off as u16, range as u16, arr);
@@ -259,7 +309,9 @@ impl Pcg64Core {
         if let Ok(arr) = out.cast::<PyArrayDyn<bool>>() {
             return fill_lane(self, py, off != 0, range != 0, arr);
         }
-        Err(to_py(CoreError::InvalidType("output must be a uint8/16/32/64 or bool array".into())))
+        Err(to_py(CoreError::InvalidType(
+            "output must be a uint8/16/32/64 or bool array".into(),
+        )))
     }
 
     /// The broadcast form: per-element offsets and ranges, arrays of the output's dtype.
@@ -285,7 +337,9 @@ impl Pcg64Core {
         if let Ok(arr) = out.cast::<PyArrayDyn<bool>>() {
             return fill_lane_varying(self, py, offs, ranges, arr);
         }
-        Err(to_py(CoreError::InvalidType("output must be a uint8/16/32/64 or bool array".into())))
+        Err(to_py(CoreError::InvalidType(
+            "output must be a uint8/16/32/64 or bool array".into(),
+        )))
     }
 
     /// `permutation(n)`: `arange(n)` shuffled as `Generator.shuffle` does.
@@ -304,7 +358,9 @@ impl Pcg64Core {
         shuffle: bool,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
         if size > pop_size {
-            return Err(invalid("Cannot take a larger sample than population when replace is False"));
+            return Err(invalid(
+                "Cannot take a larger sample than population when replace is False",
+            ));
         }
         let rng = self.rng();
         let idx = py.detach(|| sample_without_replacement(rng, pop_size, size, shuffle));
@@ -321,13 +377,21 @@ fn seed_mix_entropy(run: Vec<u32>, spawn_key: Vec<u32>, pool_size: usize) -> PyR
 
 /// `SeedSequence.generate_state(n_words, uint32)`.
 #[pyfunction]
-fn seed_generate_state_u32<'py>(py: Python<'py>, pool: Vec<u32>, n_words: usize) -> Bound<'py, PyArray1<u32>> {
+fn seed_generate_state_u32<'py>(
+    py: Python<'py>,
+    pool: Vec<u32>,
+    n_words: usize,
+) -> Bound<'py, PyArray1<u32>> {
     PyArray1::from_vec(py, seed_sequence::generate_state_u32(&pool, n_words))
 }
 
 /// `SeedSequence.generate_state(n_words, uint64)`.
 #[pyfunction]
-fn seed_generate_state_u64<'py>(py: Python<'py>, pool: Vec<u32>, n_words: usize) -> Bound<'py, PyArray1<u64>> {
+fn seed_generate_state_u64<'py>(
+    py: Python<'py>,
+    pool: Vec<u32>,
+    n_words: usize,
+) -> Bound<'py, PyArray1<u64>> {
     PyArray1::from_vec(py, seed_sequence::generate_state_u64(&pool, n_words))
 }
 

@@ -68,7 +68,13 @@ def _resolve(dtype: npt.DTypeLike) -> tuple[np.dtype[Any], _Kind]:
 
 
 def _scalar(
-    core: _core.Pcg64Core, low: int, high: int, size: Any, dt: np.dtype[Any], kind: _Kind, closed: bool
+    core: _core.Pcg64Core,
+    low: int,
+    high: int,
+    size: Any,
+    dt: np.dtype[Any],
+    kind: _Kind,
+    closed: bool,
 ) -> Any:
     if not closed:
         high -= 1

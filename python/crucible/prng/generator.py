@@ -98,13 +98,19 @@ class Generator:
         return target
 
     def random(
-        self, size: Size = None, dtype: npt.DTypeLike = np.float64, out: npt.NDArray[Any] | None = None
+        self,
+        size: Size = None,
+        dtype: npt.DTypeLike = np.float64,
+        out: npt.NDArray[Any] | None = None,
     ) -> Any:
         """Uniform floats in [0, 1)."""
         return self._fill(_UNIFORM, size, dtype, out, "random")
 
     def standard_normal(
-        self, size: Size = None, dtype: npt.DTypeLike = np.float64, out: npt.NDArray[Any] | None = None
+        self,
+        size: Size = None,
+        dtype: npt.DTypeLike = np.float64,
+        out: npt.NDArray[Any] | None = None,
     ) -> Any:
         """Standard normal draws (ziggurat)."""
         return self._fill(_NORMAL, size, dtype, out, "standard_normal")
@@ -162,8 +168,8 @@ class Generator:
             low, high = 0, low
         with self._lock:
             result = _integers(self._core, low, high, size, dtype, endpoint)
-        if size is None and (dtype is bool or dtype is int) and np.ndim(result) == 0:
-            return cast(Any, dtype)(result)
+        if size is None and dtype in (bool, int) and np.ndim(result) == 0:
+            return cast(Any, dtype)(result)  # NumPy returns a Python int/bool here
         return result
 
     def bytes(self, length: int) -> bytes:
@@ -199,7 +205,7 @@ class Generator:
         """A shuffled copy of ``x``, or of ``arange(x)`` for an integer."""
         if isinstance(x, (int, np.integer)):
             with self._lock:
-                return cast(npt.NDArray[Any], self._core.permutation(max(int(x), 0)))
+                return self._core.permutation(max(int(x), 0))
         arr = np.asarray(x)
         axis = normalize_axis_index(axis, arr.ndim)
         if arr.ndim == 1:
@@ -209,7 +215,7 @@ class Generator:
             return arr
         with self._lock:
             idx = self._core.permutation(arr.shape[axis])
-        return cast(npt.NDArray[Any], np.take(arr, idx, axis=axis))
+        return np.take(arr, idx, axis=axis)
 
     def choice(
         self,

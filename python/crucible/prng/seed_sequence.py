@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from typing import Any, TypeAlias, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,7 @@ DEFAULT_POOL_SIZE = 4
 _MASK32 = 0xFFFF_FFFF
 _DECIMAL = re.compile(r"[0-9]+")
 
-EntropyLike: TypeAlias = Union[int, np.integer[Any], Sequence[Any], npt.NDArray[np.integer[Any]]]
+EntropyLike: TypeAlias = int | np.integer[Any] | Sequence[Any] | npt.NDArray[np.integer[Any]]
 
 
 def _int_words(value: int) -> list[int]:
@@ -42,6 +42,10 @@ def _int_words(value: int) -> list[int]:
 
 def _words(x: object) -> list[int]:
     """NumPy's ``_coerce_to_uint32_array``, returning plain ints."""
+    if isinstance(x, int):
+        return _int_words(x)
+    if isinstance(x, tuple) and not x:
+        return []
     if isinstance(x, np.ndarray) and x.dtype == np.uint32:
         return [int(v) for v in x.ravel()]
     if isinstance(x, str):
