@@ -2,6 +2,8 @@
 
 mod errors;
 mod prng;
+mod stats_quantile;
+mod stats_special;
 
 use pyo3::prelude::*;
 
@@ -23,5 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("RAYON_THREADS", rayon::current_num_threads())?;
     prng::register(m)?;
+    stats_quantile::register(m)?;
+    stats_special::register(m)?;
     Ok(())
 }
