@@ -17,6 +17,7 @@ from typing import NamedTuple
 __all__ = [
     "ConfigurationError",
     "CrucibleError",
+    "DegenerateDataWarning",
     "ErrorItem",
     "IntegrityError",
     "InvalidArgumentError",
@@ -87,3 +88,7 @@ class StorageError(CrucibleError):
 
 class IntegrityError(CrucibleError):
     """Stored data fails its integrity check (a broken hash chain, a damaged checkpoint)."""
+
+
+class DegenerateDataWarning(RuntimeWarning):
+    """Data too degenerate for a reliable result (a BCa interval of constant data, say)."""

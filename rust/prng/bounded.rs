@@ -123,7 +123,7 @@ pub fn bounded_bool<R: BitSource>(rng: &mut R, off: bool, range: bool, buf: &mut
 /// `None` when the draw is rejected (and the next one must be tried). `range` must be
 /// neither 0 nor `u32::MAX`. This is what lets bounded fills run in parallel.
 #[inline]
-pub fn lemire_u32_accept(range: u32) -> impl Fn(u32) -> Option<u32> + Sync + Copy {
+pub fn lemire_u32_accept(range: u32) -> impl Fn(u32) -> Option<u32> + Sync + Send + Copy {
     let excl = range.wrapping_add(1);
     let threshold = (u32::MAX - range) % excl;
     move |draw| {
@@ -134,7 +134,7 @@ pub fn lemire_u32_accept(range: u32) -> impl Fn(u32) -> Option<u32> + Sync + Cop
 
 /// [`lemire_u32_accept`] for 64-bit ranges (`range` neither 0 nor `u64::MAX`).
 #[inline]
-pub fn lemire_u64_accept(range: u64) -> impl Fn(u64) -> Option<u64> + Sync + Copy {
+pub fn lemire_u64_accept(range: u64) -> impl Fn(u64) -> Option<u64> + Sync + Send + Copy {
     let excl = range.wrapping_add(1);
     let threshold = (u64::MAX - range) % excl;
     move |draw| {

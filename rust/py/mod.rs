@@ -2,6 +2,7 @@
 
 mod errors;
 mod prng;
+mod stats_bootstrap;
 mod stats_quantile;
 mod stats_special;
 
@@ -25,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("RAYON_THREADS", rayon::current_num_threads())?;
     prng::register(m)?;
+    stats_bootstrap::register(m)?;
     stats_quantile::register(m)?;
     stats_special::register(m)?;
     Ok(())

@@ -84,7 +84,7 @@ impl Pcg64Core {
     /// SAFETY (upheld by the Python wrapper): the caller holds the bit generator's lock,
     /// so no other reference to the state is live.
     #[allow(clippy::mut_from_ref)]
-    fn rng(&self) -> &mut Pcg64 {
+    pub(crate) fn rng(&self) -> &mut Pcg64 {
         // SAFETY: see above; the pointer is valid for the life of `self.capsule`.
         unsafe { &mut *self.state.0 }
     }

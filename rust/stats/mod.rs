@@ -2,9 +2,13 @@
 //!
 //! * `quantile` — NumPy's 13 percentile methods by selection, several q in one pass.
 //! * `descriptive` — moments and mergeable one-pass summaries.
+//! * `summation` — NumPy's pairwise summation, so sums agree bit for bit.
+//! * `bootstrap` — fused resample-and-reduce, drawing NumPy's index stream.
 //! * `special` — the special functions behind the distributions (erf, gamma, beta
 //!   families) and the distributions' CDFs and quantiles.
 
+pub mod bootstrap;
 pub mod descriptive;
 pub mod quantile;
 pub mod special;
+pub mod summation;
