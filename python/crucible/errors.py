@@ -26,6 +26,7 @@ __all__ = [
     "OutOfRangeError",
     "SerializationError",
     "StorageError",
+    "UnsupportedOperationError",
     "ValidationError",
 ]
 
@@ -55,6 +56,11 @@ class OutOfRangeError(InvalidArgumentError, OverflowError):
 
 class InvalidTypeError(CrucibleError, TypeError):
     """An argument has an unsupported type or dtype."""
+
+
+class UnsupportedOperationError(CrucibleError, NotImplementedError):
+    """A combination of arguments the operation does not support, where NumPy raises
+    ``NotImplementedError`` too (shuffling a list along an axis other than 0, say)."""
 
 
 class ConfigurationError(CrucibleError):

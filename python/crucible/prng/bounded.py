@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from crucible import _core
 from crucible.errors import InvalidArgumentError, InvalidTypeError
+from crucible.prng.shape import as_shape
 
 __all__ = ["integers"]
 
@@ -90,12 +91,17 @@ def _scalar(
     return out[0] if size is None else out
 
 
-def _as_int_array(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+def _as_uint64(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
+    """Bounds reduced modulo 2**64, the way NumPy's C code reinterprets them."""
     if values.dtype.kind in "iub":
-        return values
-    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
-        raise InvalidArgumentError("bounds must be finite")
-    return values.astype(np.int64)
+        return values.astype(np.uint64)
+    if values.dtype.kind == "f":
+        if not np.all(np.isfinite(values)):
+            raise InvalidArgumentError("bounds must be finite")
+        return values.astype(np.int64).astype(np.uint64)
+    # Object arrays hold Python ints, possibly beyond int64 (a high of 2**64, say).
+    wrapped = [int(v) % (1 << 64) for v in values.reshape(-1).tolist()]
+    return np.array(wrapped, dtype=np.uint64).reshape(values.shape)
 
 
 def _broadcast(
@@ -115,10 +121,9 @@ def _broadcast(
     too_low = np.greater(low, high) if closed else np.greater_equal(low, high)
     if np.any(too_low):
         raise _bounds_error(closed, low)
-    shape = size if size is not None else np.broadcast(low, high).shape
-    shape_t = shape if isinstance(shape, tuple) else (shape,)
-    low_u = _as_int_array(np.broadcast_to(low, shape_t)).astype(np.uint64)
-    high_u = _as_int_array(np.broadcast_to(high, shape_t)).astype(np.uint64)
+    shape_t = as_shape(size) if size is not None else np.broadcast(low, high).shape
+    low_u = _as_uint64(np.broadcast_to(low, shape_t))
+    high_u = _as_uint64(np.broadcast_to(high, shape_t))
     with np.errstate(over="ignore"):
         span = high_u - np.uint64(is_open) - low_u
     out = np.empty(shape_t, dtype=dt)

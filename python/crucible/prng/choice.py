@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crucible.errors import InvalidArgumentError
+from crucible.prng.shape import as_shape
 
 if TYPE_CHECKING:
     from crucible.prng.generator import Generator
@@ -91,7 +92,7 @@ def choose(
     arr, pop_size = _population(a, size, axis)
     weights = None if p is None else _weights(p, pop_size)
     is_scalar = size is None
-    shape: tuple[int, ...] = () if is_scalar else (size if isinstance(size, tuple) else (size,))
+    shape: tuple[int, ...] = () if is_scalar else as_shape(size)
     n = 1 if is_scalar else int(np.prod(shape, dtype=np.intp))
     if replace:
         if weights is not None:

@@ -18,9 +18,10 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.array_utils import normalize_axis_index
 
-from crucible.errors import InvalidArgumentError, InvalidTypeError
+from crucible.errors import InvalidArgumentError, InvalidTypeError, UnsupportedOperationError
 from crucible.prng.bounded import integers as _integers
 from crucible.prng.pcg64 import PCG64, SeedLike
+from crucible.prng.shape import as_shape
 
 __all__ = ["Generator", "default_rng"]
 
@@ -39,10 +40,8 @@ def _check_out(out: npt.NDArray[Any], dtype: np.dtype[Any], size: Size) -> None:
         raise InvalidTypeError(
             f"Supplied output array has the wrong type. Expected {dtype}, got {out.dtype}"
         )
-    if size is not None:
-        shape = tuple(size) if isinstance(size, tuple) else (size,)
-        if shape != out.shape:
-            raise InvalidArgumentError("size must match out.shape when used together")
+    if size is not None and as_shape(size) != out.shape:
+        raise InvalidArgumentError("size must match out.shape when used together")
 
 
 def _signbit_error(values: npt.NDArray[np.float64], name: str) -> None:
@@ -138,8 +137,7 @@ class Generator:
                     return shift_f + scale_f * self._core.one_f64(kind)
             draws = self._fill(kind, size, np.float64, None, "draws")
             return shift_f + scale_f * draws
-        shape = size if size is not None else np.broadcast(shift_a, scale_a).shape
-        shape_t = shape if isinstance(shape, tuple) else (shape,)
+        shape_t = as_shape(size) if size is not None else np.broadcast(shift_a, scale_a).shape
         shift_b = np.broadcast_to(shift_a, shape_t)
         scale_b = np.broadcast_to(scale_a, shape_t)
         draws = self._fill(kind, shape_t, np.float64, None, "draws")
@@ -174,7 +172,8 @@ class Generator:
 
     def bytes(self, length: int) -> bytes:
         """``length`` random bytes, cut from 32-bit draws as NumPy does."""
-        n_words = (length - 1) // 4 + 1
+        # NumPy's C division truncates, so even zero bytes draw one 32-bit word.
+        n_words = (length + 3) // 4 if length > 0 else 1
         words = self.integers(0, 1 << 32, size=n_words, dtype=np.uint32)
         return bytes(words.astype("<u4").tobytes()[:length])
 
@@ -194,7 +193,7 @@ class Generator:
             moved[...] = moved[perm]
             return
         if axis != 0:
-            raise InvalidArgumentError("Axis argument is only supported on ndarray objects")
+            raise UnsupportedOperationError("Axis argument is only supported on ndarray objects")
         with self._lock:
             perm = self._core.permutation(len(x))
         items = [x[int(k)] for k in perm]

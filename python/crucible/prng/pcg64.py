@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crucible import _core
-from crucible.errors import InvalidArgumentError, InvalidTypeError, OutOfRangeError
+from crucible.errors import InvalidArgumentError, InvalidTypeError, NotFoundError, OutOfRangeError
 from crucible.prng.seed_sequence import EntropyLike, SeedSequence
 
 __all__ = ["PCG64", "SeedLike"]
@@ -85,11 +85,14 @@ class PCG64:
             raise InvalidTypeError("state must be a dict")
         if value.get("bit_generator", "") != "PCG64":
             raise InvalidArgumentError("state must be for a PCG64 RNG")
-        inner = value["state"]
-        state = _checked_uint(inner["state"], 128, "state")
-        inc = _checked_uint(inner["inc"], 128, "inc")
-        has_uint32 = _checked_uint(value["has_uint32"], 32, "has_uint32")
-        uinteger = _checked_uint(value["uinteger"], 32, "uinteger")
+        try:
+            inner = value["state"]
+            state = _checked_uint(inner["state"], 128, "state")
+            inc = _checked_uint(inner["inc"], 128, "inc")
+            has_uint32 = _checked_uint(value["has_uint32"], 32, "has_uint32")
+            uinteger = _checked_uint(value["uinteger"], 32, "uinteger")
+        except KeyError as exc:
+            raise NotFoundError(f"PCG64 state is missing the key {exc}") from exc
         with self.lock:
             self._core.set_state(state, inc, bool(has_uint32), uinteger)
 
