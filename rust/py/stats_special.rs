@@ -3,7 +3,7 @@
 use numpy::{PyArrayDyn, PyReadonlyArrayDyn, ToPyArray};
 use pyo3::prelude::*;
 
-use crate::stats::special;
+use crate::stats::{special, student_t};
 
 fn map<'py>(
     py: Python<'py>,
@@ -25,7 +25,44 @@ fn ndtri<'py>(py: Python<'py>, p: PyReadonlyArrayDyn<'py, f64>) -> Bound<'py, Py
     map(py, &p, special::ndtri)
 }
 
+fn map2<'py>(
+    py: Python<'py>,
+    df: &PyReadonlyArrayDyn<'py, f64>,
+    x: &PyReadonlyArrayDyn<'py, f64>,
+    f: fn(f64, f64) -> f64,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    let (df, x) = (df.as_array(), x.as_array());
+    if df.shape() != x.shape() {
+        return Err(super::errors::invalid("arguments must have the same shape"));
+    }
+    let mut out = x.to_owned();
+    out.zip_mut_with(&df, |v, &d| *v = f(d, *v));
+    Ok(out.to_pyarray(py))
+}
+
+/// Student's t survival function P(T > t), elementwise over equal-shaped arrays.
+#[pyfunction]
+fn student_t_sf<'py>(
+    py: Python<'py>,
+    df: PyReadonlyArrayDyn<'py, f64>,
+    t: PyReadonlyArrayDyn<'py, f64>,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    map2(py, &df, &t, student_t::sf)
+}
+
+/// Student's t quantile, elementwise over equal-shaped arrays.
+#[pyfunction]
+fn student_t_ppf<'py>(
+    py: Python<'py>,
+    df: PyReadonlyArrayDyn<'py, f64>,
+    p: PyReadonlyArrayDyn<'py, f64>,
+) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+    map2(py, &df, &p, student_t::ppf)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(student_t_sf, m)?)?;
+    m.add_function(wrap_pyfunction!(student_t_ppf, m)?)?;
     m.add_function(wrap_pyfunction!(ndtr, m)?)?;
     m.add_function(wrap_pyfunction!(ndtri, m)?)?;
     Ok(())

@@ -7,8 +7,11 @@
 //! * `special` — the special functions behind the distributions (erf, gamma, beta
 //!   families) and the distributions' CDFs and quantiles.
 
+pub mod beta;
 pub mod bootstrap;
 pub mod descriptive;
+pub mod double_double;
 pub mod quantile;
 pub mod special;
+pub mod student_t;
 pub mod summation;

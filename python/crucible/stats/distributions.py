@@ -1,0 +1,40 @@
+"""Student's t distribution from the Rust core: survival function, CDF and quantile.
+
+Accurate to about 1e-13 relative across degrees of freedom from below 1 to beyond 1e9
+(the incomplete beta behind it runs its continued fraction in double-double arithmetic,
+so large degrees of freedom lose nothing to rounding); no SciPy at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from crucible import _core
+
+__all__ = ["t_cdf", "t_ppf", "t_sf"]
+
+
+def _elementwise(fn: Any, df: npt.ArrayLike, x: npt.ArrayLike) -> Any:
+    df_b, x_b = np.broadcast_arrays(
+        np.asarray(df, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    )
+    out = fn(np.ascontiguousarray(df_b).reshape(-1), np.ascontiguousarray(x_b).reshape(-1))
+    return float(out[0]) if x_b.ndim == 0 else out.reshape(x_b.shape)
+
+
+def t_sf(df: npt.ArrayLike, t: npt.ArrayLike) -> Any:
+    """P(T > t) for ``df`` degrees of freedom (broadcasts)."""
+    return _elementwise(_core.student_t_sf, df, t)
+
+
+def t_cdf(df: npt.ArrayLike, t: npt.ArrayLike) -> Any:
+    """P(T ≤ t) for ``df`` degrees of freedom (broadcasts)."""
+    return _elementwise(_core.student_t_sf, df, np.negative(np.asarray(t, dtype=np.float64)))
+
+
+def t_ppf(df: npt.ArrayLike, p: npt.ArrayLike) -> Any:
+    """The t with P(T ≤ t) = p (broadcasts); ±inf at 0 and 1, NaN outside [0, 1]."""
+    return _elementwise(_core.student_t_ppf, df, p)
