@@ -11,6 +11,7 @@ pub mod beta;
 pub mod bootstrap;
 pub mod descriptive;
 pub mod double_double;
+pub mod fisher_f;
 pub mod quantile;
 pub mod special;
 pub mod student_t;

@@ -5,24 +5,12 @@
 //! the log of the tail probability, started from the normal quantile with the first
 //! Cornish-Fisher correction, and is accurate to a few ulps.
 
-use super::beta::{ibeta_pair, ln_beta};
-use super::double_double::Dd;
+use super::beta::{ibeta_at_ratio, ln_beta};
 use super::special::{ndtr, ndtri};
 
 /// Tail probability P(T > |t|) and its complement, for ν > 0.
 fn tails(df: f64, t: f64) -> (f64, f64) {
-    let q = t * t / df;
-    if q.is_infinite() {
-        return (0.0, 1.0);
-    }
-    let ln_x = -q.ln_1p();
-    let ln_y = if q < 1.0 {
-        q.ln() + ln_x
-    } else {
-        -(1.0 / q).ln_1p()
-    };
-    let (x, y) = Dd::split_ratio(q);
-    let (lower, upper) = ibeta_pair(0.5 * df, 0.5, x, y, ln_x, ln_y);
+    let (lower, upper) = ibeta_at_ratio(0.5 * df, 0.5, t * t / df);
     (0.5 * lower, 0.5 + 0.5 * upper)
 }
 

@@ -1,4 +1,5 @@
-"""Student's t distribution from the Rust core: survival function, CDF and quantile.
+"""Student's t (survival function, CDF, quantile) and Snedecor's F (survival function)
+from the Rust core.
 
 Accurate to about 1e-13 relative across degrees of freedom from below 1 to beyond 1e9
 (the incomplete beta behind it runs its continued fraction in double-double arithmetic,
@@ -14,7 +15,7 @@ import numpy.typing as npt
 
 from crucible import _core
 
-__all__ = ["t_cdf", "t_ppf", "t_sf"]
+__all__ = ["f_sf", "t_cdf", "t_ppf", "t_sf"]
 
 
 def _elementwise(fn: Any, df: npt.ArrayLike, x: npt.ArrayLike) -> Any:
@@ -38,3 +39,11 @@ def t_cdf(df: npt.ArrayLike, t: npt.ArrayLike) -> Any:
 def t_ppf(df: npt.ArrayLike, p: npt.ArrayLike) -> Any:
     """The t with P(T ≤ t) = p (broadcasts); ±inf at 0 and 1, NaN outside [0, 1]."""
     return _elementwise(_core.student_t_ppf, df, p)
+
+
+def f_sf(dfn: npt.ArrayLike, dfd: npt.ArrayLike, f: npt.ArrayLike) -> Any:
+    """P(F > f) for ``dfn`` and ``dfd`` degrees of freedom (broadcasts)."""
+    arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (dfn, dfd, f)))
+    flat = [np.ascontiguousarray(v).reshape(-1) for v in arrays]
+    out = _core.fisher_f_sf(*flat)
+    return float(out[0]) if arrays[2].ndim == 0 else out.reshape(arrays[2].shape)
