@@ -14,6 +14,8 @@ fn parse(name: &str, param: f64) -> PyResult<Reduce> {
         "var" => Reduce::Var { ddof: param },
         "std" => Reduce::Std { ddof: param },
         "trim_mean" => Reduce::TrimMean { proportion: param },
+        "quantile" if (0.0..=1.0).contains(&param) => Reduce::Quantile { q: param },
+        "quantile" => return Err(invalid("quantile q must be in [0, 1]")),
         other => return Err(invalid(format!("unknown built-in statistic {other:?}"))),
     })
 }

@@ -10,9 +10,10 @@
 
 use rayon::prelude::*;
 
+use super::index_stream::{state_after, Accept, HalfStream, Lemire};
+use super::quantile::{quantiles, Method, NanPolicy};
 use super::summation::{mean, pairwise_sum, var};
 use crate::error::{CoreError, CoreResult};
-use crate::prng::bounded::lemire_u32_accept;
 use crate::prng::pcg64::Pcg64;
 use crate::prng::BitSource;
 
@@ -31,6 +32,10 @@ pub enum Reduce {
     TrimMean {
         proportion: f64,
     },
+    /// `numpy.quantile(values, q)` (linear method).
+    Quantile {
+        q: f64,
+    },
 }
 
 impl Reduce {
@@ -42,6 +47,10 @@ impl Reduce {
             Reduce::Var { ddof } => var(values, ddof, scratch),
             Reduce::Std { ddof } => var(values, ddof, scratch).sqrt(),
             Reduce::TrimMean { proportion } => trim_mean(values, proportion),
+            Reduce::Quantile { q } => quantiles(values, &[q], Method::Linear, NanPolicy::Propagate)
+                .ok()
+                .and_then(|v| v.first().copied())
+                .unwrap_or(f64::NAN),
         }
     }
 }
@@ -75,66 +84,8 @@ fn trim_mean(values: &mut [f64], proportion: f64) -> f64 {
     pairwise_sum(&values[cut..n - cut]) / (n - 2 * cut) as f64
 }
 
-/// The 32-bit half-word stream of a generator, from any position.
-struct HalfWords {
-    rng: Pcg64,
-    pending: Option<u32>,
-}
-
-impl HalfWords {
-    fn at(base: &Pcg64, position: u64) -> Self {
-        let mut rng = base.ahead(u128::from(position / 2));
-        let pending = if position % 2 == 1 {
-            Some((rng.next_u64() >> 32) as u32)
-        } else {
-            None
-        };
-        HalfWords { rng, pending }
-    }
-
-    #[inline]
-    fn next(&mut self) -> u32 {
-        if let Some(high) = self.pending.take() {
-            return high;
-        }
-        let word = self.rng.next_u64();
-        self.pending = Some((word >> 32) as u32);
-        word as u32
-    }
-}
-
 /// Resamples per parallel task: about 2**16 draws each.
 const TASK_DRAWS: usize = 1 << 16;
-
-/// Positions of the rejected half-words among the first `need` accepted ones: a parallel
-/// scan of the first `need` halves, then a short sequential walk for the draws that the
-/// rejections found there displaced (rejections are rare: under n / 2**32 per draw).
-fn find_rejections<F>(base: &Pcg64, need: u64, accept: F) -> Vec<u64>
-where
-    F: Fn(u32) -> Option<u32> + Sync + Send + Copy,
-{
-    let chunk = TASK_DRAWS as u64;
-    let mut rejected: Vec<u64> = (0..need.div_ceil(chunk))
-        .into_par_iter()
-        .flat_map_iter(|c| {
-            let start = c * chunk;
-            let mut halves = HalfWords::at(base, start);
-            (start..(start + chunk).min(need)).filter(move |_| accept(halves.next()).is_none())
-        })
-        .collect();
-    let mut missing = rejected.len();
-    let mut position = need;
-    let mut halves = HalfWords::at(base, need);
-    while missing > 0 {
-        if accept(halves.next()).is_none() {
-            rejected.push(position);
-        } else {
-            missing -= 1;
-        }
-        position += 1;
-    }
-    rejected
-}
 
 /// The half-word position of the `accepted`-th accepted draw, given every rejected
 /// position before it.
@@ -152,78 +103,56 @@ fn position_of(accepted: u64, rejected: &[u64]) -> u64 {
     accepted + lo as u64
 }
 
-struct Plan<'a, F> {
+struct Plan<'a, A> {
     base: Pcg64,
     first: &'a [u32],
     samples: &'a [&'a [f64]],
     n: usize,
     how: Reduce,
-    accept: F,
+    accept: A,
 }
 
-impl<F: Fn(u32) -> Option<u32> + Sync + Send + Copy> Plan<'_, F> {
+/// One task's statistics and the halves it rejected along the way.
+struct Block {
+    stats: Vec<f64>,
+    rejected: u64,
+}
+
+impl<A: Accept> Plan<'_, A> {
     /// Accepted draws before resample `r` that come from the main stream.
     fn skip(&self, r: usize) -> u64 {
         (r * self.n).saturating_sub(self.first.len()) as u64
     }
 
     /// Statistics of resamples `r0..r1`, whose indices start at half-word `start`.
-    fn block(&self, r0: usize, r1: usize, start: u64) -> Vec<f64> {
-        let (n, accept) = (self.n, self.accept);
-        let mut halves = HalfWords::at(&self.base, start);
+    fn block(&self, r0: usize, r1: usize, start: u64) -> Block {
+        let n = self.n;
+        let mut stream = HalfStream::at(&self.base, start);
         let mut from_first = (r0 * n).min(self.first.len());
-        let mut indices = vec![0_usize; n];
+        let mut indices = vec![0_u32; n];
         let mut gathered = vec![0.0; n];
         let mut scratch = Vec::with_capacity(n);
         let mut stats = Vec::with_capacity((r1 - r0) * self.samples.len());
+        let mut rejected = 0;
         for _ in r0..r1 {
-            let mut filled = 0;
-            while filled < n {
-                let Some(&index) = self.first.get(from_first) else {
-                    break;
-                };
-                indices[filled] = index as usize;
-                from_first += 1;
-                filled += 1;
-            }
-            if filled < n {
-                if let Some(index) = halves.pending.take().and_then(accept) {
-                    indices[filled] = index as usize;
-                    filled += 1;
-                }
-            }
-            // Whole words, two halves at a time; a half left over waits in `pending`.
-            while filled < n {
-                let word = halves.rng.next_u64();
-                if let Some(index) = accept(word as u32) {
-                    indices[filled] = index as usize;
-                    filled += 1;
-                }
-                let high = (word >> 32) as u32;
-                if filled == n {
-                    halves.pending = Some(high);
-                } else if let Some(index) = accept(high) {
-                    indices[filled] = index as usize;
-                    filled += 1;
-                }
-            }
+            let buffered = (self.first.len() - from_first).min(n);
+            indices[..buffered].copy_from_slice(&self.first[from_first..from_first + buffered]);
+            from_first += buffered;
+            rejected += stream.take(self.accept, &mut indices[buffered..]);
             for sample in self.samples {
                 for (g, &i) in gathered.iter_mut().zip(&indices) {
-                    *g = sample[i];
+                    *g = sample.get(i as usize).copied().unwrap_or(f64::NAN);
                 }
                 stats.push(self.how.apply(&mut gathered, &mut scratch));
             }
         }
-        stats
+        Block { stats, rejected }
     }
 }
 
 /// Resamples `n_resamples` times with NumPy's `integers(0, n, (n_resamples, n))` stream,
 /// applying each resample's indices to every sample (one sample, or paired samples), and
 /// returns `how` of each: `out[s * n_resamples + r]`.
-///
-/// A first parallel pass finds the rejected draws, which fixes where each task's indices
-/// start; the second regenerates each task's draws from there, gathers and reduces.
 pub fn resample_reduce(
     rng: &mut Pcg64,
     samples: &[&[f64]],
@@ -241,9 +170,9 @@ pub fn resample_reduce(
             "paired samples must have the same length".into(),
         ));
     }
-    let range = u32::try_from(n - 1)
+    let below = u32::try_from(n)
         .ok()
-        .filter(|&r| r < u32::MAX)
+        .filter(|&b| b < u32::MAX)
         .ok_or_else(|| CoreError::InvalidArgument("samples are too long to resample".into()))?;
     n_resamples
         .checked_mul(n)
@@ -253,34 +182,35 @@ pub fn resample_reduce(
         samples,
         n_resamples,
         how,
-        lemire_u32_accept(range),
+        Lemire::below(below),
     ))
 }
 
 /// [`resample_reduce`] for any accept rule (tests force frequent rejections with one).
-fn resample_with<F>(
+///
+/// Each task starts where it would if nothing before it were rejected, and reports the
+/// rejections it met. Rejections are rare, so usually every start was right; the tasks
+/// after a rejection are run again from their true start. Should that not settle in one
+/// round (frequent rejections), all rejections are located first and every task run
+/// from its exact start.
+fn resample_with<A: Accept>(
     rng: &mut Pcg64,
     samples: &[&[f64]],
     n_resamples: usize,
     how: Reduce,
-    accept: F,
-) -> Vec<f64>
-where
-    F: Fn(u32) -> Option<u32> + Sync + Send + Copy,
-{
+    accept: A,
+) -> Vec<f64> {
     let n = samples.first().map_or(0, |s| s.len());
     let total = n_resamples * n;
     // A buffered half-word from an earlier 32-bit draw is used first, as NumPy does.
     let mut first: Vec<u32> = Vec::new();
     while rng.has_uint32 && first.len() < total {
-        if let Some(index) = accept(rng.next_u32()) {
+        if let Some(index) = accept.accept(rng.next_u32()) {
             first.push(index);
         }
     }
     let base = *rng;
     let need = (total - first.len()) as u64;
-    let rejected = find_rejections(&base, need, accept);
-    let span = need + rejected.len() as u64;
     let plan = Plan {
         base,
         first: &first,
@@ -294,24 +224,56 @@ where
         .step_by(per_task)
         .map(|r0| (r0, (r0 + per_task).min(n_resamples)))
         .collect();
-    let blocks: Vec<Vec<f64>> = tasks
+    let mut starts: Vec<u64> = tasks.iter().map(|&(r0, _)| plan.skip(r0)).collect();
+    let mut blocks: Vec<Block> = tasks
         .par_iter()
-        .map(|&(r0, r1)| plan.block(r0, r1, position_of(plan.skip(r0), &rejected)))
+        .zip(&starts)
+        .map(|(&(r0, r1), &start)| plan.block(r0, r1, start))
         .collect();
+    for round in 0..2 {
+        let mut shift = 0;
+        let mut wrong = Vec::new();
+        for (k, &(r0, _)) in tasks.iter().enumerate() {
+            let truth = plan.skip(r0) + shift;
+            if truth != starts[k] {
+                starts[k] = truth;
+                wrong.push(k);
+            }
+            shift += blocks[k].rejected;
+        }
+        if wrong.is_empty() {
+            break;
+        }
+        if round == 1 {
+            let rejected = HalfStream::at(&base, 0).rejections_before(accept, need);
+            for (k, &(r0, _)) in tasks.iter().enumerate() {
+                // Right after the previous task's last accepted draw, so that the
+                // rejections in between are counted (by this task) as in the fast path.
+                starts[k] = match plan.skip(r0) {
+                    0 => 0,
+                    before => position_of(before - 1, &rejected) + 1,
+                };
+            }
+            wrong = (0..tasks.len()).collect();
+        }
+        let redone: Vec<(usize, Block)> = wrong
+            .par_iter()
+            .map(|&k| (k, plan.block(tasks[k].0, tasks[k].1, starts[k])))
+            .collect();
+        for (k, block) in redone {
+            blocks[k] = block;
+        }
+    }
+    let span = need + blocks.iter().map(|b| b.rejected).sum::<u64>();
 
     let mut out = vec![0.0; samples.len() * n_resamples];
     for (&(r0, _), block) in tasks.iter().zip(&blocks) {
-        for (k, &value) in block.iter().enumerate() {
+        for (k, &value) in block.stats.iter().enumerate() {
             let (r, s) = (r0 + k / samples.len(), k % samples.len());
             out[s * n_resamples + r] = value;
         }
     }
-    if span > 0 {
-        rng.advance_lcg(u128::from((span - 1) / 2));
-        let last = rng.next_u64();
-        rng.uinteger = (last >> 32) as u32;
-        rng.has_uint32 = span % 2 == 1;
-    }
+    *rng = state_after(&base, span);
     out
 }
 
@@ -391,7 +353,14 @@ mod tests {
         // must be run again from its true start.
         let n = 50_usize;
         let sample: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let accept = |h: u32| (h % 7 != 0).then_some(h % 50);
+        #[derive(Clone, Copy)]
+        struct EverySeventh;
+        impl Accept for EverySeventh {
+            fn accept(self, h: u32) -> Option<u32> {
+                (h % 7 != 0).then_some(h % 50)
+            }
+        }
+        let accept = EverySeventh;
         for pre in [false, true] {
             let mut a = seeded();
             if pre {
@@ -403,7 +372,7 @@ mod tests {
             for (r, &stat) in got.iter().enumerate() {
                 let values: Vec<f64> = (0..n)
                     .map(|_| loop {
-                        if let Some(i) = accept(b.next_u32()) {
+                        if let Some(i) = accept.accept(b.next_u32()) {
                             break sample[i as usize];
                         }
                     })
@@ -434,6 +403,8 @@ mod tests {
         assert!(Reduce::Median.apply(&mut [3.0, f64::NAN], &mut s).is_nan());
         let v = [1.0, 2.0, 3.0, 4.0, 100.0];
         assert_eq!(reduce(&v, Reduce::TrimMean { proportion: 0.2 }), 3.0);
+        assert_eq!(reduce(&v, Reduce::Quantile { q: 0.25 }), 2.0);
+        assert_eq!(reduce(&v, Reduce::Quantile { q: 0.875 }), 52.0);
         assert!((reduce(&v, Reduce::Std { ddof: 1.0 }) - 43.617_656_975_128_5).abs() < 1e-12);
         let jk = jackknife_reduce(&[&v], Reduce::Mean).unwrap();
         assert_eq!(jk, vec![27.25, 27.0, 26.75, 26.5, 2.5]);

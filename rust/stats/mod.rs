@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod descriptive;
 pub mod double_double;
 pub mod fisher_f;
+pub mod index_stream;
 pub mod quantile;
 pub mod special;
 pub mod student_t;

@@ -44,6 +44,14 @@ def _trim(x: Any, axis: int) -> Any:
     return ss.trim_mean(x, 0.2, axis=axis)
 
 
+def _q90(x: Any, axis: int) -> Any:
+    return np.quantile(x, 0.9, axis=axis)
+
+
+def _q03(x: Any, axis: int) -> Any:
+    return np.quantile(x, 0.03, axis=axis)
+
+
 def _diff_means(x: Any, y: Any, axis: int) -> Any:
     return np.mean(x, axis=axis) - np.mean(y, axis=axis)
 
@@ -58,6 +66,8 @@ ONE_SAMPLE: list[tuple[str, dict[str, float], Callable[..., Any]]] = [
     ("std", {"ddof": 1.0}, _std1),
     ("var", {}, _var0),
     ("trim_mean", {"proportion": 0.2}, _trim),
+    ("quantile", {"q": 0.9}, _q90),
+    ("quantile", {"q": 0.03}, _q03),
 ]
 
 

@@ -136,15 +136,16 @@ def bootstrap(
     batch: int | None = None,
     ddof: float = 0.0,
     proportion: float = 0.1,
+    q: float = 0.5,
 ) -> BootstrapResult:
     """Bootstrap CI of ``statistic`` over ``data`` (a sequence of 1-D samples).
 
     ``statistic`` is a built-in name — ``mean``, ``median``, ``std``/``var`` (``ddof``),
-    ``trim_mean`` (``proportion``) for one sample; ``diff_means``, ``ratio_means``,
+    ``trim_mean`` (``proportion``), ``quantile`` (``q``, NumPy's linear method) for one sample; ``diff_means``, ``ratio_means``,
     ``diff_medians``, ``ratio_medians`` for two — or a callable ``f(*samples, axis)``.
     """
     samples = _samples(data, paired)
-    stat = resolve_statistic(statistic, len(samples), ddof=ddof, proportion=proportion)
+    stat = resolve_statistic(statistic, len(samples), ddof=ddof, proportion=proportion, q=q)
     method_l = str(method).lower()
     if method_l not in ("bca", "percentile", "basic"):
         raise InvalidArgumentError("`method` must be in {'percentile', 'basic', 'bca'}")

@@ -1,7 +1,8 @@
 """How a bootstrap statistic is computed: built-in (fused in Rust) or a user callable.
 
 A built-in statistic names a per-sample reduction that the Rust kernel applies to each
-resample as it draws it (``mean``, ``median``, ``std``, ``var``, ``trim_mean``), and for
+resample as it draws it (``mean``, ``median``, ``std``, ``var``, ``trim_mean``, ``quantile``),
+and for
 two samples how the two reductions combine (``diff_*`` / ``ratio_*``). A callable takes the
 samples and an ``axis`` (vectorised, as SciPy's ``bootstrap`` expects) and is applied to
 index matrices drawn from the same stream, the slow path. Either way the random words are
@@ -27,7 +28,7 @@ __all__ = ["BUILTIN_STATISTICS", "Builtin", "Draws", "resolve_statistic"]
 Samples = list[npt.NDArray[np.float64]]
 VectorStatistic = Callable[..., Any]
 
-_ONE_SAMPLE = {"mean", "median", "std", "var", "trim_mean"}
+_ONE_SAMPLE = {"mean", "median", "std", "var", "trim_mean", "quantile"}
 _TWO_SAMPLE = {
     "diff_means": ("mean", np.subtract),
     "ratio_means": ("mean", np.divide),
@@ -54,7 +55,12 @@ class Builtin(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def resolve_statistic(
-    statistic: str | VectorStatistic, n_samples: int, *, ddof: float, proportion: float
+    statistic: str | VectorStatistic,
+    n_samples: int,
+    *,
+    ddof: float,
+    proportion: float,
+    q: float = 0.5,
 ) -> Builtin | VectorStatistic:
     if callable(statistic):
         if "axis" in inspect.signature(statistic).parameters:
@@ -65,7 +71,9 @@ def resolve_statistic(
             raise InvalidArgumentError(f"statistic {statistic!r} takes one sample")
         if statistic == "trim_mean" and not 0 <= proportion < 0.5:
             raise InvalidArgumentError("proportion must be in [0, 0.5)")
-        param = proportion if statistic == "trim_mean" else float(ddof)
+        if statistic == "quantile" and not 0 <= q <= 1:
+            raise InvalidArgumentError("q must be in [0, 1]")
+        param = {"trim_mean": proportion, "quantile": q}.get(statistic, float(ddof))
         return Builtin(name=statistic, reduce=statistic, param=param)
     if statistic in _TWO_SAMPLE:
         if n_samples != 2:
@@ -178,6 +186,8 @@ def _builtin_as_vector(stat: Builtin) -> VectorStatistic:
         if stat.reduce in ("std", "var"):
             fn = np.std if stat.reduce == "std" else np.var
             return fn(x, ddof=stat.param, axis=axis)
+        if stat.reduce == "quantile":
+            return np.quantile(x, stat.param, axis=axis)
         n = x.shape[axis]
         cut = int(stat.param * n)
         part = np.partition(x, (cut, n - cut - 1), axis=axis)
