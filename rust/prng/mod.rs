@@ -18,6 +18,7 @@ pub mod parallel;
 pub mod pcg64;
 pub mod seed_sequence;
 pub mod shuffle;
+pub mod splitmix;
 #[rustfmt::skip] // generated data, laid out by tools/ziggurat_tables.py
 mod ziggurat_tables;
 

@@ -7,7 +7,8 @@ use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods}
 use pyo3::prelude::*;
 
 use super::errors::{invalid, to_py};
-use crate::stats::descriptive::{moment_sums as kernel_moment_sums, KllSketch};
+use crate::stats::descriptive::moment_sums as kernel_moment_sums;
+use crate::stats::kll::KllSketch;
 use crate::stats::quantile::{reduce_lanes, Method, NanPolicy, Reduction};
 
 fn lanes_of<'a>(data: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize, usize)> {

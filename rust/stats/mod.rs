@@ -13,6 +13,7 @@ pub mod descriptive;
 pub mod double_double;
 pub mod fisher_f;
 pub mod index_stream;
+pub mod kll;
 pub mod quantile;
 pub mod special;
 pub mod student_t;
