@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats.contingency import odds_ratio as scipy_odds_ratio
 
-from crucible.errors import InvalidArgumentError, InvalidTypeError
+from crucible.errors import DegenerateDataWarning, InvalidArgumentError, InvalidTypeError
 from crucible.stats import effect_size as es
 from crucible.stats.effect_size import (
     EffectSize,
@@ -372,3 +372,38 @@ def test_type_errors_and_array_likes() -> None:
     # Lists, tuples, integer and boolean arrays are all accepted.
     assert cohens_d((1, 2, 3), np.array([2, 3, 4], dtype=np.int32)) == pytest.approx(-1.0)
     assert cliffs_delta(np.array([True, True]), [False]) == 1.0
+
+
+@pytest.mark.parametrize("kind", ["cohens_d", "hedges_g", "cohens_d_paired", "cliffs_delta"])
+def test_bootstrap_interval_matches_scipy(kind: str) -> None:
+    r = np.random.default_rng(8)
+    x, y = r.standard_normal(40) + 0.5, r.standard_normal(40)
+    ours = measure_effect(x, y, kind, confidence_level=0.9, n_resamples=499, rng=3)  # type: ignore[arg-type]
+    compute = {
+        "cohens_d": cohens_d,
+        "hedges_g": hedges_g,
+        "cohens_d_paired": cohens_d_paired,
+        "cliffs_delta": cliffs_delta,
+    }[kind]
+    ref = ss.bootstrap(
+        (x, y),
+        compute,
+        vectorized=False,
+        paired=kind == "cohens_d_paired",
+        confidence_level=0.9,
+        n_resamples=499,
+        rng=np.random.default_rng(3),
+    )
+    assert ours.confidence_interval is not None
+    assert ours.confidence_level == 0.9
+    assert ours.confidence_interval.low == pytest.approx(ref.confidence_interval.low, rel=1e-12)
+    assert ours.confidence_interval.high == pytest.approx(ref.confidence_interval.high, rel=1e-12)
+    assert ours.confidence_interval.low < ours.value < ours.confidence_interval.high
+
+
+def test_degenerate_resamples_give_nan_interval_with_warning() -> None:
+    x, y = np.array([1.0, 1.0, 1.0, 2.0]), np.array([0.0, 0.0, 0.0, 5.0])
+    with pytest.warns(DegenerateDataWarning):
+        out = measure_effect(x, y, confidence_level=0.95, n_resamples=199, rng=1)
+    assert out.confidence_interval is not None
+    assert np.isnan(out.confidence_interval.low)

@@ -141,8 +141,9 @@ def bootstrap(
     """Bootstrap CI of ``statistic`` over ``data`` (a sequence of 1-D samples).
 
     ``statistic`` is a built-in name — ``mean``, ``median``, ``std``/``var`` (``ddof``),
-    ``trim_mean`` (``proportion``), ``quantile`` (``q``, NumPy's linear method) for one sample; ``diff_means``, ``ratio_means``,
-    ``diff_medians``, ``ratio_medians`` for two — or a callable ``f(*samples, axis)``.
+    ``trim_mean`` (``proportion``), ``quantile`` (``q``, NumPy's linear method) for one
+    sample; ``diff_means``, ``ratio_means``, ``diff_medians``, ``ratio_medians`` for two —
+    or a callable ``f(*samples, axis)``.
     """
     samples = _samples(data, paired)
     stat = resolve_statistic(statistic, len(samples), ddof=ddof, proportion=proportion, q=q)

@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crucible.errors import InvalidArgumentError, InvalidTypeError
+from crucible.stats.bootstrap import ConfidenceInterval, bootstrap
 
 __all__ = [
     "EffectSize",
@@ -63,11 +64,14 @@ _Floats = npt.NDArray[np.float64]
 
 
 class EffectSize(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """A named effect size with its conventional magnitude band."""
+    """A named effect size with its conventional magnitude band and, when asked for, a
+    bootstrap confidence interval."""
 
     name: EffectSizeKind
     value: float
     interpretation: Magnitude
+    confidence_interval: ConfidenceInterval | None = None
+    confidence_level: float | None = None
 
 
 # --- input checks ---------------------------------------------------------------------
@@ -366,13 +370,39 @@ _KINDS: dict[str, tuple[_Measure, Callable[[float], Magnitude]]] = {
 }
 
 
+_PAIRED = frozenset({"cohens_d_paired", "rank_biserial_paired"})
+
+
+def _tolerant(compute: Callable[[Any, Any], float]) -> Callable[[Any, Any], float]:
+    """A resample can be degenerate (all values equal); it contributes NaN, not an error."""
+
+    def statistic(x: Any, y: Any) -> float:
+        try:
+            return compute(x, y)
+        except InvalidArgumentError:
+            return math.nan
+
+    return statistic
+
+
 def measure_effect(
-    x: npt.ArrayLike, y: npt.ArrayLike, kind: EffectSizeKind = "cohens_d"
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    kind: EffectSizeKind = "cohens_d",
+    *,
+    confidence_level: float | None = None,
+    n_resamples: int = 9999,
+    method: Literal["bca", "percentile", "basic"] = "bca",
+    rng: Any = None,
 ) -> EffectSize:
     """Compute a two-sample effect size and its magnitude band in one call.
 
     ``y`` is the control group for ``glass_delta`` and the second of each pair for the
     paired kinds. η², ω² and the odds ratio take other inputs: call them directly.
+    With ``confidence_level`` the value also gets a bootstrap interval
+    (:func:`crucible.stats.bootstrap`, resampling pairs for the paired kinds; ``rng`` makes
+    it reproducible). Degenerate resamples count as NaN, so heavily tied small samples may
+    give a NaN interval with a :class:`~crucible.errors.DegenerateDataWarning`.
     """
     entry = _KINDS.get(kind)
     if entry is None:
@@ -381,4 +411,21 @@ def measure_effect(
         )
     compute, interpret = entry
     value = compute(x, y)
-    return EffectSize(name=kind, value=value, interpretation=interpret(value))
+    if confidence_level is None:
+        return EffectSize(name=kind, value=value, interpretation=interpret(value))
+    result = bootstrap(
+        (_sample(x, "x"), _sample(y, "y")),
+        _tolerant(compute),
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        method=method,
+        paired=kind in _PAIRED,
+        rng=rng,
+    )
+    return EffectSize(
+        name=kind,
+        value=value,
+        interpretation=interpret(value),
+        confidence_interval=result.confidence_interval,
+        confidence_level=confidence_level,
+    )
