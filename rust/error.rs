@@ -13,6 +13,9 @@ pub enum CoreError {
     /// An argument has the wrong type or dtype (a TypeError in Python).
     #[error("{0}")]
     InvalidType(String),
+    /// A document cannot be parsed or written (a SerializationError in Python).
+    #[error("{0}")]
+    Serialization(String),
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,13 +1,15 @@
 //! crucible's Rust core.
 //!
-//! The pure algorithm modules (`prng`, `stats`, and later `trace`, `ir`) take and return
+//! The pure algorithm modules (`prng`, `stats`, `trace`, `ir`) take and return
 //! plain Rust types and know nothing of Python, so `cargo test` exercises them with no
 //! interpreter. `py` (behind the `python` feature, which maturin enables) is the only
 //! place that touches PyO3 and NumPy.
 
 pub mod error;
+pub mod ir;
 pub mod prng;
 pub mod stats;
+pub mod trace;
 
 #[cfg(feature = "python")]
 mod py;

@@ -1,10 +1,12 @@
 //! The Python bindings: the only code that knows about PyO3 and NumPy arrays.
 
+mod canonical;
 mod errors;
 mod prng;
 mod stats_bootstrap;
 mod stats_quantile;
 mod stats_special;
+mod trace;
 
 use pyo3::prelude::*;
 
@@ -25,9 +27,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
     )?;
     m.add("RAYON_THREADS", rayon::current_num_threads())?;
+    canonical::register(m)?;
     prng::register(m)?;
     stats_bootstrap::register(m)?;
     stats_quantile::register(m)?;
     stats_special::register(m)?;
+    trace::register(m)?;
     Ok(())
 }
