@@ -1,4 +1,6 @@
 # Stub for the compiled extension crucible._core (rust/py). Kept by hand; exact.
+import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -100,3 +102,17 @@ def trace_chain_verify(
     docs: list[bytes], prev: str | None = None
 ) -> tuple[int, str, str] | None: ...
 def trace_sign_head(head: str, key: bytes) -> str: ...
+
+# -- ir: structural validation compiled from msgspec's JSON Schema --
+class SchemaValidator:
+    def __new__(cls, schema: bytes) -> SchemaValidator: ...
+    def validate(self, doc: bytes) -> list[tuple[str, str, str]]: ...
+    def validate_jsonl(
+        self, data: bytes, threads: int | None = None
+    ) -> list[tuple[int, str, str, str]]: ...
+    def validate_file(
+        self,
+        path: str | os.PathLike[str],
+        threads: int | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> tuple[list[tuple[int, str, str, str]], int]: ...

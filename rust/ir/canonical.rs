@@ -24,10 +24,33 @@ use crate::error::{CoreError, CoreResult};
 pub enum Node<'a> {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Num),
     String(Cow<'a, str>),
     Array(Vec<Node<'a>>),
     Object(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+/// A JSON number as written: integers stay integers so that a schema can tell `1` from
+/// `1.0`; canonical JSON writes every kind as the double it denotes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+}
+
+impl Num {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Num::Int(v) => v as f64,
+            Num::UInt(v) => v as f64,
+            Num::Float(v) => v,
+        }
+    }
+
+    pub fn is_integer(self) -> bool {
+        !matches!(self, Num::Float(_))
+    }
 }
 
 /// Parses `json` and writes its canonical form, leaving out the top-level members named
@@ -102,14 +125,14 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Bool(v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(v as f64))
+        Ok(Node::Number(Num::Int(v)))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(v as f64))
+        Ok(Node::Number(Num::UInt(v)))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node<'de>, E> {
         if v.is_finite() {
-            Ok(Node::Number(v))
+            Ok(Node::Number(Num::Float(v)))
         } else {
             Err(E::custom("number out of the range of a double"))
         }
@@ -156,7 +179,7 @@ fn write_node(node: &Node<'_>, out: &mut Vec<u8>) -> CoreResult<()> {
         Node::Null => out.extend_from_slice(b"null"),
         Node::Bool(true) => out.extend_from_slice(b"true"),
         Node::Bool(false) => out.extend_from_slice(b"false"),
-        Node::Number(x) => write_number(*x, out),
+        Node::Number(x) => write_number(x.as_f64(), out),
         Node::String(s) => write_string(s, out),
         Node::Array(items) => {
             out.push(b'[');

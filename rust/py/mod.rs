@@ -2,6 +2,7 @@
 
 mod canonical;
 mod errors;
+mod ir;
 mod prng;
 mod stats_bootstrap;
 mod stats_quantile;
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("RAYON_THREADS", rayon::current_num_threads())?;
     canonical::register(m)?;
+    ir::register(m)?;
     prng::register(m)?;
     stats_bootstrap::register(m)?;
     stats_quantile::register(m)?;

@@ -109,10 +109,13 @@ pub fn from_hex(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// An event's stored `prev_hash` and its (verified) hash.
+type Linked = ([u8; 32], [u8; 32]);
+
 /// Checks a stored chain (each document carries `hash` and `prev_hash`) that should start
 /// from `prev`. Returns the index and kind of the first break, or `None` if intact.
 pub fn verify(docs: &[&[u8]], prev: [u8; 32]) -> CoreResult<Option<(usize, Break)>> {
-    let checked: Vec<Result<([u8; 32], [u8; 32]), Break>> = docs
+    let checked: Vec<Result<Linked, Break>> = docs
         .par_iter()
         .enumerate()
         .map(|(i, doc)| {

@@ -1,0 +1,103 @@
+//! RFC 3339 date-times as msgspec reads them, checked without building a value.
+//!
+//! `YYYY-MM-DD` (year 1..=9999, real calendar days), `T`, `t` or a space, `HH:MM:SS`
+//! (seconds below 60), an optional `.` and one or more fraction digits, then optionally
+//! `Z`/`z`, `±HH:MM` or `±HHMM` (offsets below 24 hours).
+
+fn digits(bytes: &[u8], at: usize, count: usize) -> Option<u32> {
+    let part = bytes.get(at..at + count)?;
+    part.iter().try_fold(0_u32, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `Some(has_offset)` for a valid date-time, `None` otherwise.
+pub fn parse_rfc3339(text: &str) -> Option<bool> {
+    let b = text.as_bytes();
+    let year = digits(b, 0, 4)?;
+    let month = digits(b, 5, 2)?;
+    let day = digits(b, 8, 2)?;
+    let hour = digits(b, 11, 2)?;
+    let minute = digits(b, 14, 2)?;
+    let second = digits(b, 17, 2)?;
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if seps.iter().any(|&(i, c)| b.get(i) != Some(&c))
+        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
+    {
+        return None;
+    }
+    if year == 0 || !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        let fraction = b
+            .get(at + 1..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if fraction == 0 {
+            return None;
+        }
+        at += 1 + fraction;
+    }
+    match b.get(at..)? {
+        [] => Some(false),
+        [b'Z' | b'z'] => Some(true),
+        [b'+' | b'-', rest @ ..] => {
+            let (h, m) = match rest {
+                [_, _, b':', _, _] => (digits(rest, 0, 2)?, digits(rest, 3, 2)?),
+                [_, _, _, _] => (digits(rest, 0, 2)?, digits(rest, 2, 2)?),
+                _ => return None,
+            };
+            (h < 24 && m < 60).then_some(true)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_and_rejects_as_msgspec_does() {
+        let cases = [
+            ("2026-11-23T10:00:00", Some(false)),
+            ("2026-11-23t10:00:00z", Some(true)),
+            ("2026-11-23 10:00:00Z", Some(true)),
+            ("2026-11-23T10:00:00.1234567Z", Some(true)),
+            ("2026-11-23T10:00:00+0100", Some(true)),
+            ("2024-02-29T10:00:00Z", Some(true)),
+            ("2026-11-23T10:00:00-23:59", Some(true)),
+            ("2026-11-23T10:00Z", None),
+            ("2026-11-23T10:00:00,5Z", None),
+            ("2026-11-23T10:00:00+01", None),
+            ("2026-02-29T10:00:00Z", None),
+            ("2026-11-23T24:00:00Z", None),
+            ("2026-11-23T23:59:60Z", None),
+            ("2026-11-23", None),
+            ("2026-11-23T10:00:00+24:00", None),
+            ("0000-01-01T00:00:00Z", None),
+            ("2026-11-23T10:00:00.Z", None),
+            (" 2026-11-23T10:00:00Z", None),
+            ("2026-11-23T10:00:00Zjunk", None),
+            ("２026-11-23T10:00:00Z", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_rfc3339(text), want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The structural half of IR validation, compiled from the JSON Schema msgspec derives
+//! from the IR types (`msgspec.json.schema(Type)`), so the shape rules are written once:
+//! in the Struct definitions.
+//!
+//! Only the schema vocabulary msgspec emits is understood: `$ref`/`$defs`, `type`,
+//! `properties`/`required`/`additionalProperties`, `items`/`prefixItems`, `enum`, `anyOf`,
+//! numeric bounds, lengths, `pattern` and `format: date-time` (plus our `x-timezone`
+//! annotation, `"required"` or `"forbidden"`, for `Meta(tz=...)`, which JSON Schema cannot
+//! say). Anything else is an error at compile time, not a silently skipped rule.
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use crate::error::{CoreError, CoreResult};
+
+/// Numeric bounds of an integer or number.
+#[derive(Debug, Clone, Default)]
+pub struct Bounds {
+    pub ge: Option<f64>,
+    pub gt: Option<f64>,
+    pub le: Option<f64>,
+    pub lt: Option<f64>,
+    pub multiple_of: Option<f64>,
+}
+
+/// Required or forbidden UTC offset on a date-time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tz {
+    Any,
+    Required,
+    Forbidden,
+}
+
+#[derive(Debug, Clone)]
+pub enum Schema {
+    /// Opaque JSON (only non-finite numbers would be wrong, and JSON cannot carry them).
+    Any,
+    /// `items: false`: nothing is allowed here.
+    Never,
+    Null,
+    Bool,
+    Integer(Bounds),
+    Number(Bounds),
+    String {
+        min: Option<usize>,
+        max: Option<usize>,
+        pattern: Option<Regex>,
+    },
+    DateTime(Tz),
+    /// Allowed values (strings, numbers), as the schema lists them.
+    Enum(Vec<Value>),
+    Array {
+        prefix: Vec<Schema>,
+        items: Box<Schema>,
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+    /// A Struct: named fields, which are required, and whether unknown ones are errors.
+    Struct {
+        name: String,
+        fields: Vec<(String, Schema)>,
+        required: Vec<String>,
+        forbid_unknown: bool,
+    },
+    /// A dict: every value (and key) checked against one schema.
+    Map {
+        values: Box<Schema>,
+        min: Option<usize>,
+        max: Option<usize>,
+    },
+    AnyOf(Vec<Schema>),
+    /// An index into [`Compiled::defs`].
+    Ref(usize),
+}
+
+/// A compiled document schema: the root and the named definitions it refers to.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub root: Schema,
+    pub defs: Vec<Schema>,
+    pub names: Vec<String>,
+}
+
+fn bad(msg: impl Into<String>) -> CoreError {
+    CoreError::InvalidArgument(format!("unsupported schema: {}", msg.into()))
+}
+
+/// Compiles `msgspec.json.schema(...)` output.
+pub fn compile(schema: &[u8]) -> CoreResult<Compiled> {
+    let value: Value = serde_json::from_slice(schema)
+        .map_err(|e| CoreError::Serialization(format!("schema is not JSON: {e}")))?;
+    let empty = Map::new();
+    let defs_json = value
+        .get("$defs")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let names: Vec<String> = defs_json.keys().cloned().collect();
+    let mut compiler = Compiler { names: &names };
+    let defs = defs_json
+        .values()
+        .map(|d| compiler.node(d))
+        .collect::<CoreResult<Vec<_>>>()?;
+    let root = compiler.node(&value)?;
+    Ok(Compiled { root, defs, names })
+}
+
+struct Compiler<'a> {
+    names: &'a [String],
+}
+
+fn usize_of(obj: &Map<String, Value>, key: &str) -> Option<usize> {
+    obj.get(key)
+        .and_then(Value::as_u64)
+        .and_then(|v| usize::try_from(v).ok())
+}
+
+fn f64_of(obj: &Map<String, Value>, key: &str) -> Option<f64> {
+    obj.get(key).and_then(Value::as_f64)
+}
+
+impl Compiler<'_> {
+    fn node(&mut self, value: &Value) -> CoreResult<Schema> {
+        let obj = match value {
+            Value::Bool(true) => return Ok(Schema::Any),
+            Value::Bool(false) => return Ok(Schema::Never),
+            Value::Object(obj) => obj,
+            other => return Err(bad(format!("expected an object, got {other}"))),
+        };
+        if let Some(target) = obj.get("$ref").and_then(Value::as_str) {
+            let name = target
+                .strip_prefix("#/$defs/")
+                .ok_or_else(|| bad(format!("$ref {target}")))?;
+            let index = self
+                .names
+                .iter()
+                .position(|n| n == name)
+                .ok_or_else(|| bad(format!("undefined $ref {target}")))?;
+            return Ok(Schema::Ref(index));
+        }
+        if let Some(options) = obj.get("anyOf").and_then(Value::as_array) {
+            let members = options
+                .iter()
+                .map(|o| self.node(o))
+                .collect::<CoreResult<_>>()?;
+            return Ok(Schema::AnyOf(members));
+        }
+        if let Some(values) = obj.get("enum").and_then(Value::as_array) {
+            return Ok(Schema::Enum(values.clone()));
+        }
+        match obj.get("type") {
+            None => Ok(Schema::Any),
+            Some(Value::String(kind)) => self.typed(kind, obj),
+            Some(Value::Array(kinds)) => {
+                let members = kinds
+                    .iter()
+                    .map(|k| match k.as_str() {
+                        Some(kind) => self.typed(kind, obj),
+                        None => Err(bad("non-string type")),
+                    })
+                    .collect::<CoreResult<_>>()?;
+                Ok(Schema::AnyOf(members))
+            }
+            Some(other) => Err(bad(format!("type {other}"))),
+        }
+    }
+
+    fn bounds(obj: &Map<String, Value>) -> Bounds {
+        Bounds {
+            ge: f64_of(obj, "minimum"),
+            gt: f64_of(obj, "exclusiveMinimum"),
+            le: f64_of(obj, "maximum"),
+            lt: f64_of(obj, "exclusiveMaximum"),
+            multiple_of: f64_of(obj, "multipleOf"),
+        }
+    }
+
+    fn typed(&mut self, kind: &str, obj: &Map<String, Value>) -> CoreResult<Schema> {
+        Ok(match kind {
+            "null" => Schema::Null,
+            "boolean" => Schema::Bool,
+            "integer" => Schema::Integer(Self::bounds(obj)),
+            "number" => Schema::Number(Self::bounds(obj)),
+            "string" if obj.get("format").and_then(Value::as_str) == Some("date-time") => {
+                Schema::DateTime(match obj.get("x-timezone").and_then(Value::as_str) {
+                    Some("required") => Tz::Required,
+                    Some("forbidden") => Tz::Forbidden,
+                    _ => Tz::Any,
+                })
+            }
+            "string" => Schema::String {
+                min: usize_of(obj, "minLength"),
+                max: usize_of(obj, "maxLength"),
+                pattern: match obj.get("pattern").and_then(Value::as_str) {
+                    Some(p) => Some(Regex::new(p).map_err(|e| bad(format!("pattern {p:?}: {e}")))?),
+                    None => None,
+                },
+            },
+            "array" => Schema::Array {
+                prefix: match obj.get("prefixItems").and_then(Value::as_array) {
+                    Some(items) => items
+                        .iter()
+                        .map(|i| self.node(i))
+                        .collect::<CoreResult<_>>()?,
+                    None => Vec::new(),
+                },
+                items: Box::new(match obj.get("items") {
+                    Some(items) => self.node(items)?,
+                    None => Schema::Any,
+                }),
+                min: usize_of(obj, "minItems"),
+                max: usize_of(obj, "maxItems"),
+            },
+            "object" => self.object(obj)?,
+            other => return Err(bad(format!("type {other:?}"))),
+        })
+    }
+
+    fn object(&mut self, obj: &Map<String, Value>) -> CoreResult<Schema> {
+        let Some(properties) = obj.get("properties").and_then(Value::as_object) else {
+            let values = match obj.get("additionalProperties") {
+                Some(v) => self.node(v)?,
+                None => Schema::Any,
+            };
+            return Ok(Schema::Map {
+                values: Box::new(values),
+                min: usize_of(obj, "minProperties"),
+                max: usize_of(obj, "maxProperties"),
+            });
+        };
+        let fields = properties
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), self.node(v)?)))
+            .collect::<CoreResult<_>>()?;
+        let required = obj
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Schema::Struct {
+            name: obj
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or("object")
+                .to_owned(),
+            fields,
+            required,
+            forbid_unknown: obj.get("additionalProperties") == Some(&Value::Bool(false)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiles_msgspec_vocabulary_and_rejects_the_rest() {
+        let schema = br##"{"$ref":"#/$defs/T","$defs":{"T":{"title":"T","type":"object",
+            "properties":{"id":{"type":"string","minLength":1,"pattern":"^[a-z]"},
+            "k":{"$ref":"#/$defs/K"},"t":{"type":"array","prefixItems":[{"type":"integer"}],
+            "items":false},"when":{"type":"string","format":"date-time","x-timezone":"required"},
+            "m":{"type":"object","additionalProperties":{"type":"integer"}}},
+            "required":["id"],"additionalProperties":false},
+            "K":{"title":"K","enum":["a","b"]}}}"##;
+        let compiled = compile(schema).unwrap();
+        assert_eq!(compiled.names, vec!["T", "K"]);
+        assert!(matches!(compiled.root, Schema::Ref(0)));
+        let Schema::Struct { fields, .. } = &compiled.defs[0] else {
+            panic!("struct expected");
+        };
+        assert!(matches!(fields[3].1, Schema::DateTime(Tz::Required)));
+        assert!(compile(br##"{"$ref":"#/$defs/Nope"}"##).is_err());
+        assert!(compile(br#"{"type":"tensor"}"#).is_err());
+        assert!(compile(br#"{"type":"string","pattern":"("}"#).is_err());
+        assert!(compile(b"not json").is_err());
+    }
+}

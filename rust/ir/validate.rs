@@ -1,0 +1,469 @@
+//! Checking a parsed document against a compiled schema, collecting every problem.
+//!
+//! Codes and pointers are those of `crucible.ir.structure` (the Python statement of the
+//! same checks): `type`, `required`, `unknown_field`, `enum`, `format`, `timezone` (shape
+//! errors), `range`, `length`, `pattern` (value errors). A required field that is missing,
+//! or null where null is not allowed, is `required`; an optional one that is null where
+//! null is not allowed is `type`. Of a union's members the one with the fewest errors
+//! speaks for it.
+
+use serde_json::Value;
+
+use super::canonical::{parse, Node, Num};
+use super::datetime::parse_rfc3339;
+use super::jsonl::{parse_problem, Check};
+use super::schema::{Bounds, Compiled, Schema, Tz};
+
+/// One problem: JSON pointer, code, message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub pointer: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Codes after which a document cannot be read as its type (semantic rules skip it).
+pub const SHAPE_CODES: [&str; 6] = [
+    "type",
+    "required",
+    "unknown_field",
+    "enum",
+    "format",
+    "timezone",
+];
+
+/// Where a value sits, built on the stack and rendered as a JSON pointer only when a
+/// problem is found there (valid documents allocate nothing for their paths).
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root(&'a str),
+    Key(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        match self {
+            Path::Root(base) => (*base).to_owned(),
+            Path::Key(parent, key) => join(&parent.render(), key),
+            Path::Index(parent, i) => join(&parent.render(), &i.to_string()),
+        }
+    }
+}
+
+fn push(out: &mut Vec<Problem>, path: &Path<'_>, code: &'static str, message: String) {
+    out.push(Problem {
+        pointer: path.render(),
+        code,
+        message,
+    });
+}
+
+/// `base` extended by one reference token, escaped as RFC 6901 requires.
+pub fn join(base: &str, token: &str) -> String {
+    let mut out = String::with_capacity(base.len() + token.len() + 1);
+    out.push_str(base);
+    out.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn kind(node: &Node<'_>) -> &'static str {
+    match node {
+        Node::Null => "null",
+        Node::Bool(_) => "boolean",
+        Node::Number(n) if n.is_integer() => "integer",
+        Node::Number(_) => "number",
+        Node::String(_) => "string",
+        Node::Array(_) => "array",
+        Node::Object(_) => "object",
+    }
+}
+
+impl Compiled {
+    /// Every structural problem of `doc`, pointers relative to `base`.
+    pub fn check(&self, doc: &Node<'_>, base: &str) -> Vec<Problem> {
+        let mut out = Vec::new();
+        self.walk(doc, &self.root, &Path::Root(base), &mut out, true);
+        out
+    }
+
+    fn resolve<'s>(&'s self, mut schema: &'s Schema) -> &'s Schema {
+        // Definitions never refer to themselves directly, but be safe against loops.
+        for _ in 0..64 {
+            match schema {
+                Schema::Ref(i) => match self.defs.get(*i) {
+                    Some(target) => schema = target,
+                    None => return &Schema::Any,
+                },
+                other => return other,
+            }
+        }
+        schema
+    }
+
+    fn allows_null(&self, schema: &Schema) -> bool {
+        match self.resolve(schema) {
+            Schema::Null | Schema::Any => true,
+            Schema::AnyOf(members) => members.iter().any(|m| self.allows_null(m)),
+            Schema::Enum(values) => values.contains(&Value::Null),
+            _ => false,
+        }
+    }
+
+    fn describe(&self, schema: &Schema) -> String {
+        match self.resolve(schema) {
+            Schema::Struct { .. } | Schema::Map { .. } => "object".into(),
+            Schema::Integer(_) => "integer".into(),
+            Schema::Number(_) => "number".into(),
+            Schema::String { .. } | Schema::DateTime(_) => "string".into(),
+            Schema::Enum(values) if values.iter().all(Value::is_string) => "string".into(),
+            Schema::Enum(values) => format!("one of {}", list(values)),
+            Schema::Bool => "boolean".into(),
+            Schema::Null => "null".into(),
+            Schema::Array { .. } => "array".into(),
+            Schema::AnyOf(members) => members
+                .iter()
+                .map(|m| self.describe(m))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            Schema::Any | Schema::Never | Schema::Ref(_) => "any".into(),
+        }
+    }
+
+    fn walk(
+        &self,
+        node: &Node<'_>,
+        schema: &Schema,
+        ptr: &Path<'_>,
+        out: &mut Vec<Problem>,
+        required: bool,
+    ) {
+        let schema = self.resolve(schema);
+        if matches!(schema, Schema::Any) {
+            return;
+        }
+        if matches!(node, Node::Null) {
+            if !self.allows_null(schema) {
+                if required {
+                    push(out, ptr, "required", "is required".into());
+                } else {
+                    let want = self.describe(schema);
+                    push(out, ptr, "type", format!("expected {want}, got null"));
+                }
+            }
+            return;
+        }
+        match schema {
+            Schema::AnyOf(members) => self.union(node, members, ptr, out, required),
+            Schema::Never => push(out, ptr, "length", "no item is allowed here".into()),
+            Schema::Null => push(
+                out,
+                ptr,
+                "type",
+                format!("expected null, got {}", kind(node)),
+            ),
+            Schema::Bool => {
+                if !matches!(node, Node::Bool(_)) {
+                    push(
+                        out,
+                        ptr,
+                        "type",
+                        format!("expected boolean, got {}", kind(node)),
+                    );
+                }
+            }
+            Schema::Integer(bounds) => match node {
+                Node::Number(n) if n.is_integer() => check_bounds(*n, bounds, ptr, out),
+                _ => push(
+                    out,
+                    ptr,
+                    "type",
+                    format!("expected integer, got {}", kind(node)),
+                ),
+            },
+            Schema::Number(bounds) => match node {
+                Node::Number(n) => check_bounds(*n, bounds, ptr, out),
+                _ => push(
+                    out,
+                    ptr,
+                    "type",
+                    format!("expected number, got {}", kind(node)),
+                ),
+            },
+            Schema::String { min, max, pattern } => {
+                let Node::String(text) = node else {
+                    push(
+                        out,
+                        ptr,
+                        "type",
+                        format!("expected string, got {}", kind(node)),
+                    );
+                    return;
+                };
+                check_length(text.chars().count(), *min, *max, "character(s)", ptr, out);
+                if let Some(re) = pattern {
+                    if !re.is_match(text) {
+                        let msg = format!("must match {:?}, got {:?}", re.as_str(), text);
+                        push(out, ptr, "pattern", msg);
+                    }
+                }
+            }
+            Schema::DateTime(tz) => self.datetime(node, *tz, ptr, out),
+            Schema::Enum(values) => {
+                if !values.iter().any(|v| same_value(node, v)) {
+                    let shown = match node {
+                        Node::String(s) => format!("{s:?}"),
+                        other => kind(other).to_owned(),
+                    };
+                    let msg = format!("must be one of: {} (got {shown})", list(values));
+                    push(out, ptr, "enum", msg);
+                }
+            }
+            Schema::Array {
+                prefix,
+                items,
+                min,
+                max,
+            } => {
+                let Node::Array(elements) = node else {
+                    push(
+                        out,
+                        ptr,
+                        "type",
+                        format!("expected array, got {}", kind(node)),
+                    );
+                    return;
+                };
+                check_length(elements.len(), *min, *max, "item(s)", ptr, out);
+                for (i, element) in elements.iter().enumerate() {
+                    let schema = prefix.get(i).unwrap_or(items);
+                    self.walk(element, schema, &Path::Index(ptr, i), out, false);
+                }
+            }
+            Schema::Map { values, min, max } => {
+                let Node::Object(members) = node else {
+                    push(
+                        out,
+                        ptr,
+                        "type",
+                        format!("expected object, got {}", kind(node)),
+                    );
+                    return;
+                };
+                check_length(members.len(), *min, *max, "entries", ptr, out);
+                for (key, value) in members {
+                    self.walk(value, values, &Path::Key(ptr, key), out, false);
+                }
+            }
+            Schema::Struct {
+                fields,
+                required: needed,
+                forbid_unknown,
+                ..
+            } => {
+                let Node::Object(members) = node else {
+                    push(
+                        out,
+                        ptr,
+                        "type",
+                        format!("expected object, got {}", kind(node)),
+                    );
+                    return;
+                };
+                for (name, schema) in fields {
+                    let where_ = Path::Key(ptr, name);
+                    let is_required = needed.iter().any(|r| r == name);
+                    match members.iter().find(|(k, _)| k == name) {
+                        Some((_, value)) => self.walk(value, schema, &where_, out, is_required),
+                        None if is_required => push(out, &where_, "required", "is required".into()),
+                        None => {}
+                    }
+                }
+                if *forbid_unknown {
+                    for (key, _) in members {
+                        if !fields.iter().any(|(name, _)| name == key) {
+                            let where_ = Path::Key(ptr, key);
+                            push(out, &where_, "unknown_field", "unknown field".into());
+                        }
+                    }
+                }
+            }
+            Schema::Any | Schema::Ref(_) => {}
+        }
+    }
+
+    fn union(
+        &self,
+        node: &Node<'_>,
+        members: &[Schema],
+        ptr: &Path<'_>,
+        out: &mut Vec<Problem>,
+        required: bool,
+    ) {
+        let candidates: Vec<&Schema> = members
+            .iter()
+            .filter(|m| !matches!(self.resolve(m), Schema::Null))
+            .collect();
+        if let [only] = candidates.as_slice() {
+            self.walk(node, only, ptr, out, required);
+            return;
+        }
+        let mut best: Option<Vec<Problem>> = None;
+        for member in candidates {
+            let mut trial = Vec::new();
+            self.walk(node, member, ptr, &mut trial, required);
+            if trial.is_empty() {
+                return;
+            }
+            if best.as_ref().is_none_or(|b| trial.len() < b.len()) {
+                best = Some(trial);
+            }
+        }
+        match best {
+            Some(problems) => out.extend(problems),
+            None => {
+                let want = self.describe(&Schema::AnyOf(members.to_vec()));
+                push(out, ptr, "type", format!("expected {want}"));
+            }
+        }
+    }
+
+    fn datetime(&self, node: &Node<'_>, tz: Tz, ptr: &Path<'_>, out: &mut Vec<Problem>) {
+        let Node::String(text) = node else {
+            push(
+                out,
+                ptr,
+                "type",
+                format!("expected string, got {}", kind(node)),
+            );
+            return;
+        };
+        match parse_rfc3339(text) {
+            None => push(
+                out,
+                ptr,
+                "format",
+                format!("must be an RFC 3339 date-time, got {text:?}"),
+            ),
+            Some(has_offset) => match tz {
+                Tz::Required if !has_offset => push(
+                    out,
+                    ptr,
+                    "timezone",
+                    "must carry a UTC offset (Z or +hh:mm)".into(),
+                ),
+                Tz::Forbidden if has_offset => {
+                    push(out, ptr, "timezone", "must not carry a UTC offset".into())
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+impl Check for Compiled {
+    fn problems(&self, doc: &[u8]) -> Vec<Problem> {
+        match parse(doc) {
+            Ok(node) => self.check(&node, ""),
+            Err(_) => parse_problem(doc).into_iter().collect(),
+        }
+    }
+}
+
+fn list(values: &[Value]) -> String {
+    values
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Enum membership as msgspec decides it: strings and integers by value; booleans never
+/// stand for numbers.
+fn same_value(node: &Node<'_>, value: &Value) -> bool {
+    match (node, value) {
+        (Node::String(s), Value::String(v)) => s == v,
+        (Node::Number(n), Value::Number(v)) => v.as_f64() == Some(n.as_f64()),
+        (Node::Null, Value::Null) => true,
+        _ => false,
+    }
+}
+
+fn format_bound(bound: f64) -> String {
+    if bound.fract() == 0.0 && bound.abs() < 1e15 {
+        format!("{}", bound as i64)
+    } else {
+        format!("{bound}")
+    }
+}
+
+fn check_bounds(n: Num, b: &Bounds, ptr: &Path<'_>, out: &mut Vec<Problem>) {
+    let x = n.as_f64();
+    let shown = match n {
+        Num::Int(v) => v.to_string(),
+        Num::UInt(v) => v.to_string(),
+        Num::Float(v) => format!("{v:?}"),
+    };
+    let checks = [
+        (b.ge, ">=", b.ge.is_none_or(|g| x >= g)),
+        (b.gt, ">", b.gt.is_none_or(|g| x > g)),
+        (b.le, "<=", b.le.is_none_or(|l| x <= l)),
+        (b.lt, "<", b.lt.is_none_or(|l| x < l)),
+    ];
+    for (bound, symbol, ok) in checks {
+        if let (Some(bound), false) = (bound, ok) {
+            let msg = format!("must be {symbol} {}, got {shown}", format_bound(bound));
+            push(out, ptr, "range", msg);
+            return;
+        }
+    }
+    if let Some(m) = b.multiple_of {
+        if m != 0.0 && x % m != 0.0 {
+            push(
+                out,
+                ptr,
+                "range",
+                format!("must be a multiple of {}", format_bound(m)),
+            );
+        }
+    }
+}
+
+fn check_length(
+    len: usize,
+    min: Option<usize>,
+    max: Option<usize>,
+    unit: &str,
+    ptr: &Path<'_>,
+    out: &mut Vec<Problem>,
+) {
+    if let Some(min) = min.filter(|&m| len < m) {
+        push(
+            out,
+            ptr,
+            "length",
+            format!("must have at least {min} {unit}"),
+        );
+    } else if let Some(max) = max.filter(|&m| len > m) {
+        push(
+            out,
+            ptr,
+            "length",
+            format!("must have at most {max} {unit}"),
+        );
+    }
+}
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;
