@@ -55,11 +55,10 @@ pub enum Schema {
         min: Option<usize>,
         max: Option<usize>,
     },
-    /// A Struct: named fields, which are required, and whether unknown ones are errors.
+    /// A Struct: its fields, and whether unknown ones are errors.
     Struct {
         name: String,
-        fields: Vec<(String, Schema)>,
-        required: Vec<String>,
+        fields: Vec<Field>,
         forbid_unknown: bool,
     },
     /// A dict: every value (and key) checked against one schema.
@@ -71,6 +70,14 @@ pub enum Schema {
     AnyOf(Vec<Schema>),
     /// An index into [`Compiled::defs`].
     Ref(usize),
+}
+
+/// One field of a Struct.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub schema: Schema,
+    pub required: bool,
 }
 
 /// A compiled document schema: the root and the named definitions it refers to.
@@ -227,20 +234,21 @@ impl Compiler<'_> {
                 max: usize_of(obj, "maxProperties"),
             });
         };
-        let fields = properties
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), self.node(v)?)))
-            .collect::<CoreResult<_>>()?;
-        let required = obj
+        let required: Vec<&str> = obj
             .get("required")
             .and_then(Value::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
             .unwrap_or_default();
+        let fields = properties
+            .iter()
+            .map(|(name, v)| {
+                Ok(Field {
+                    name: name.clone(),
+                    schema: self.node(v)?,
+                    required: required.contains(&name.as_str()),
+                })
+            })
+            .collect::<CoreResult<_>>()?;
         Ok(Schema::Struct {
             name: obj
                 .get("title")
@@ -248,7 +256,6 @@ impl Compiler<'_> {
                 .unwrap_or("object")
                 .to_owned(),
             fields,
-            required,
             forbid_unknown: obj.get("additionalProperties") == Some(&Value::Bool(false)),
         })
     }
@@ -273,7 +280,8 @@ mod tests {
         let Schema::Struct { fields, .. } = &compiled.defs[0] else {
             panic!("struct expected");
         };
-        assert!(matches!(fields[3].1, Schema::DateTime(Tz::Required)));
+        assert!(matches!(fields[3].schema, Schema::DateTime(Tz::Required)));
+        assert!(fields[0].required && !fields[1].required);
         assert!(compile(br##"{"$ref":"#/$defs/Nope"}"##).is_err());
         assert!(compile(br#"{"type":"tensor"}"#).is_err());
         assert!(compile(br#"{"type":"string","pattern":"("}"#).is_err());

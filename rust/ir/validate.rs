@@ -264,31 +264,42 @@ impl Compiled {
             }
             Schema::Struct {
                 fields,
-                required: needed,
                 forbid_unknown,
                 ..
             } => {
                 let Node::Object(members) = node else {
-                    push(
-                        out,
-                        ptr,
-                        "type",
-                        format!("expected object, got {}", kind(node)),
-                    );
+                    let msg = format!("expected object, got {}", kind(node));
+                    push(out, ptr, "type", msg);
                     return;
                 };
-                for (name, schema) in fields {
-                    let where_ = Path::Key(ptr, name);
-                    let is_required = needed.iter().any(|r| r == name);
-                    match members.iter().find(|(k, _)| k == name) {
-                        Some((_, value)) => self.walk(value, schema, &where_, out, is_required),
-                        None if is_required => push(out, &where_, "required", "is required".into()),
+                // Documents usually list fields in definition order: look where the
+                // previous field was found first, then scan.
+                let mut hint = 0;
+                let mut matched = 0;
+                for field in fields {
+                    let where_ = Path::Key(ptr, &field.name);
+                    let found = match members.get(hint) {
+                        Some((k, v)) if *k == field.name => Some((hint, v)),
+                        _ => members
+                            .iter()
+                            .position(|(k, _)| *k == field.name)
+                            .map(|i| (i, &members[i].1)),
+                    };
+                    match found {
+                        Some((i, value)) => {
+                            hint = i + 1;
+                            matched += 1;
+                            self.walk(value, &field.schema, &where_, out, field.required);
+                        }
+                        None if field.required => {
+                            push(out, &where_, "required", "is required".into())
+                        }
                         None => {}
                     }
                 }
-                if *forbid_unknown {
+                if *forbid_unknown && matched < members.len() {
                     for (key, _) in members {
-                        if !fields.iter().any(|(name, _)| name == key) {
+                        if !fields.iter().any(|f| f.name == *key) {
                             let where_ = Path::Key(ptr, key);
                             push(out, &where_, "unknown_field", "unknown field".into());
                         }
@@ -409,7 +420,7 @@ fn format_bound(bound: f64) -> String {
 
 fn check_bounds(n: Num, b: &Bounds, ptr: &Path<'_>, out: &mut Vec<Problem>) {
     let x = n.as_f64();
-    let shown = match n {
+    let shown = || match n {
         Num::Int(v) => v.to_string(),
         Num::UInt(v) => v.to_string(),
         Num::Float(v) => format!("{v:?}"),
@@ -422,7 +433,7 @@ fn check_bounds(n: Num, b: &Bounds, ptr: &Path<'_>, out: &mut Vec<Problem>) {
     ];
     for (bound, symbol, ok) in checks {
         if let (Some(bound), false) = (bound, ok) {
-            let msg = format!("must be {symbol} {}, got {shown}", format_bound(bound));
+            let msg = format!("must be {symbol} {}, got {}", format_bound(bound), shown());
             push(out, ptr, "range", msg);
             return;
         }
