@@ -4,8 +4,11 @@
 //! is a content address: object members sorted by the UTF-16 code units of their names, no
 //! insignificant whitespace, strings with only the mandatory escapes (`\"`, `\\`, the
 //! short forms `\b \f \n \r \t`, other control characters as lower-case `\u00xx`),
-//! and every number written as ECMAScript's `Number.prototype.toString` writes that
-//! IEEE-754 double (integers beyond 2⁵³ therefore round, as the RFC requires).
+//! and every fractional or exponent-form number written as ECMAScript's
+//! `Number.prototype.toString` writes that IEEE-754 double. One deliberate extension,
+//! shared with `crucible.ir.canonical`: integer literals that fit 64 bits are written
+//! exactly (RFC 8785 would round those beyond 2⁵³ to a double and lose digits, which
+//! content addressing must not do; below 2⁵³ the two agree).
 //! Non-finite numbers cannot occur in JSON; a duplicate member name is an error (the RFC
 //! requires unique names, and silently keeping one would hide a tampered field).
 
@@ -179,7 +182,9 @@ fn write_node(node: &Node<'_>, out: &mut Vec<u8>) -> CoreResult<()> {
         Node::Null => out.extend_from_slice(b"null"),
         Node::Bool(true) => out.extend_from_slice(b"true"),
         Node::Bool(false) => out.extend_from_slice(b"false"),
-        Node::Number(x) => write_number(x.as_f64(), out),
+        Node::Number(Num::Int(v)) => out.extend_from_slice(v.to_string().as_bytes()),
+        Node::Number(Num::UInt(v)) => out.extend_from_slice(v.to_string().as_bytes()),
+        Node::Number(Num::Float(x)) => write_number(*x, out),
         Node::String(s) => write_string(s, out),
         Node::Array(items) => {
             out.push(b'[');
@@ -286,7 +291,10 @@ mod tests {
             ("-5e-324", "-5e-324"),
             ("1.7976931348623157e308", "1.7976931348623157e+308"),
             ("9007199254740992", "9007199254740992"),
-            ("9007199254740993", "9007199254740992"),
+            ("9007199254740993", "9007199254740993"),
+            ("9007199254740993.0", "9007199254740992"),
+            ("-9223372036854775808", "-9223372036854775808"),
+            ("18446744073709551615", "18446744073709551615"),
             ("295147905179352830000", "295147905179352830000"),
             ("1e21", "1e+21"),
             ("999999999999999900000", "999999999999999900000"),
