@@ -5,7 +5,12 @@ mod errors;
 mod ir;
 mod prng;
 mod stats_bootstrap;
+mod stats_contingency;
+mod stats_gamma;
+mod stats_noncentral;
+mod stats_permutation;
 mod stats_quantile;
+mod stats_rank;
 mod stats_special;
 mod trace;
 
@@ -32,7 +37,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ir::register(m)?;
     prng::register(m)?;
     stats_bootstrap::register(m)?;
+    stats_contingency::register(m)?;
+    stats_gamma::register(m)?;
+    stats_noncentral::register(m)?;
+    stats_permutation::register(m)?;
     stats_quantile::register(m)?;
+    stats_rank::register(m)?;
     stats_special::register(m)?;
     trace::register(m)?;
     Ok(())

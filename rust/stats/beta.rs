@@ -23,7 +23,7 @@ const STIRLING: [f64; 8] = [
 ];
 
 /// `lnΓ(x) - ((x - ½) ln x - x + ln √(2π))` for x ≥ 10, to double precision.
-fn stirling_remainder(x: f64) -> f64 {
+pub(crate) fn stirling_remainder(x: f64) -> f64 {
     let z = 1.0 / (x * x);
     STIRLING.iter().rev().fold(0.0, |acc, &c| acc * z + c) / x
 }
@@ -83,7 +83,7 @@ fn continued_fraction(a: f64, b: f64, x: Dd, y: Dd) -> f64 {
 }
 
 /// `e - ln(1 + e)` without cancellation for small `e` (the atanh series in t = e/(2+e)).
-fn log1p_remainder(e: f64) -> f64 {
+pub(crate) fn log1p_remainder(e: f64) -> f64 {
     if e.abs() > 0.5 {
         return e - e.ln_1p();
     }
