@@ -95,16 +95,21 @@ fn stored_hash(node: &Node<'_>, name: &str) -> Option<[u8; 32]> {
     from_hex(text)
 }
 
-/// 64 hex digits (either case) as 32 bytes.
+/// 64 lower-case hex digits as 32 bytes. Upper case is refused: a stored hash has one
+/// spelling, so flipping a letter's case is a change that verification must catch.
 pub fn from_hex(text: &str) -> Option<[u8; 32]> {
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
         return None;
     }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
     let mut out = [0_u8; 32];
     for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let digit = |c: u8| char::from(c).to_digit(16);
-        *slot = u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()?;
+        *slot = digit(pair[0])? * 16 + digit(pair[1])?;
     }
     Some(out)
 }
@@ -232,6 +237,7 @@ mod tests {
         let h = [0xab_u8; 32];
         assert_eq!(from_hex(&to_hex(&h)), Some(h));
         assert_eq!(from_hex("zz"), None);
+        assert_eq!(from_hex(&to_hex(&h).to_uppercase()), None);
         assert_eq!(from_hex(&"g".repeat(64)), None);
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?" is not a
         // 32-byte head, so check determinism and key sensitivity instead.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from crucible.cli.info import info
+from crucible.cli.telemetry import app as telemetry_app
+from crucible.cli.trace import app as trace_app
 
 app = typer.Typer(
     name="crucible",
@@ -13,6 +15,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(info)
+app.add_typer(telemetry_app, name="telemetry")
+app.add_typer(trace_app, name="trace")
 
 
 @app.callback()

@@ -1,0 +1,715 @@
+"""Experiments: capture bus events, enrich them, and keep them in a store.
+
+::
+
+    from crucible import telemetry
+
+    with telemetry.start_experiment(
+        "prompt-v2", hypothesis="v2 is faster", condition="treatment", tags=["llm"]
+    ) as exp:
+        run_workload()                  # emits crucible.* events on the bus
+    telemetry.export(exp.store, exp.id, "prompt-v2.parquet")
+
+Capture (:meth:`Experiment._capture`, a bus handler) does the least it can in the emitting
+thread: scope check, sampling, timestamps (wall µs and monotonic ns), the correlation id,
+and a shallow copy of measurements and metadata into a buffer. Every ``batch_size`` events,
+every ``flush_interval`` seconds (a background ticker) and on :meth:`Experiment.flush`, the
+buffer is *finalised*: each event gets its sequence number and id, is validated against the
+catalogue (``validation``), enriched (:mod:`crucible.telemetry.enrichment`) and handed to the
+store as :class:`CapturedEvent` batches. Errors never reach the emitter: a failing store is
+reported (warning + :attr:`Experiment.stats`) and the events are kept for the next flush,
+which raises :class:`~crucible.errors.StorageError` if they still cannot be written.
+
+Sampling: ``sampling`` is a callable ``sampler(candidate) -> weight | None`` called for each
+matching event with a :class:`Candidate`; ``None`` drops the event (counted in
+``stats.sampled_out``), a number keeps it with that ``weight`` (the inverse of its
+inclusion probability, so weighted sums stay unbiased). The samplers of
+:mod:`crucible.telemetry.sampling` have this shape.
+
+Processes: each experiment handle writes one *stream* (``stream_id``) whose ``sequence``
+numbers run 0, 1, 2, ... without gaps. A forked child continues the experiment on a new
+stream, so several processes can capture into one experiment and store.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import multiprocessing.util
+import os
+import secrets
+import socket
+import threading
+import time
+import uuid
+import warnings
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, NamedTuple
+
+import msgspec
+
+from crucible import events as bus
+from crucible.errors import InvalidArgumentError, NotFoundError, StorageError
+from crucible.telemetry.catalog import ValidationMode, category_of, event_info, validate
+from crucible.telemetry.context import CORRELATION
+from crucible.telemetry.cost import PriceTable, default_price_table
+from crucible.telemetry.enrichment import derive
+from crucible.telemetry.store.base import CapturedEvent, ExperimentRecord, Store
+from crucible.telemetry.store.memory import MemoryStore
+from crucible.telemetry.store.sqlite import SQLiteStore, default_path
+
+__all__ = [
+    "Candidate",
+    "CaptureStats",
+    "EventSelection",
+    "Experiment",
+    "Sampler",
+    "TelemetryValidationWarning",
+    "default_store",
+    "node_id",
+    "open_store",
+    "start_experiment",
+    "store_from",
+]
+
+NODE_ENV = "CRUCIBLE_NODE_ID"
+
+
+class Candidate(NamedTuple):
+    """What a sampler sees of an event before it is captured."""
+
+    event_name: tuple[str, ...]
+    measurements: Mapping[str, Any]
+    metadata: Mapping[str, Any]
+    wall_time_us: int
+    monotonic_ns: int
+    experiment_id: str
+    condition: str | None
+
+
+Sampler = Callable[[Candidate], "float | None"]
+"""``sampler(candidate) -> weight | None``: None drops, a weight keeps."""
+
+EventSelection = Sequence[Sequence[str]] | Literal["all", "crucible"] | None
+"""Which events an experiment captures: ``None``/``"crucible"`` every ``("crucible", ...)``
+event, ``"all"`` every event, or a list of names, where a name ending in ``"*"`` is a
+prefix (``("myapp", "*")``)."""
+
+
+class TelemetryValidationWarning(UserWarning):
+    """A captured event does not match its catalogue schema (reported once per name)."""
+
+
+class CaptureStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Counters of one experiment handle (this process)."""
+
+    sampled_out: int  # dropped by the sampler
+    rejected: int  # invalid, not stored (validation="strict")
+    invalid: int  # invalid, stored anyway (validation="warn")
+    captured: int  # handed to the store
+    unsaved: int  # finalised but not yet accepted by the store (an error is pending)
+
+
+def node_id() -> str:
+    """This node's id: ``$CRUCIBLE_NODE_ID`` or the host name."""
+    return os.environ.get(NODE_ENV) or socket.gethostname()
+
+
+# --- stores shared by experiments -------------------------------------------------------------
+
+_stores_lock = threading.Lock()
+_shared_stores: dict[Path, SQLiteStore] = {}
+
+
+def open_store(path: str | os.PathLike[str] | None = None) -> SQLiteStore:
+    """The process-wide SQLite store of a file (one writer thread per file), opened on first
+    use and closed at exit. ``None``: :func:`default_path`."""
+    resolved = Path(path if path is not None else default_path()).resolve()
+    with _stores_lock:
+        store = _shared_stores.get(resolved)
+        if store is None or store._closed:
+            store = _shared_stores[resolved] = SQLiteStore(resolved)
+        return store
+
+
+def default_store() -> SQLiteStore:
+    """The shared store at :func:`default_path` (``$CRUCIBLE_HOME`` or ``./.crucible``)."""
+    return open_store(None)
+
+
+def store_from(spec: str | os.PathLike[str] | None, *, must_exist: bool = False) -> Store:
+    """A store named the way the command line names it: a ``postgresql://`` DSN (a new
+    :class:`PostgresStore`), ``"memory"`` (a new :class:`MemoryStore`), a SQLite file path,
+    or ``None`` for the default file (both shared, see :func:`open_store`).
+
+    ``must_exist``: raise :class:`NotFoundError` instead of creating a missing SQLite file."""
+    if isinstance(spec, str) and spec.startswith(("postgres://", "postgresql://")):
+        from crucible.telemetry.store.postgres import PostgresStore
+
+        return PostgresStore(spec)
+    if spec == "memory":
+        return MemoryStore()
+    path = Path(spec) if spec is not None else default_path()
+    if must_exist and not path.is_file():
+        raise NotFoundError(f"no telemetry store at {path}")
+    return open_store(path)
+
+
+def _resolve_store(store: Store | str | os.PathLike[str] | None) -> tuple[Store, bool]:
+    """(store, owned): owned stores are closed when the experiment stops."""
+    if store is None or isinstance(store, (str, os.PathLike)):
+        resolved = store_from(store)
+        return resolved, not isinstance(resolved, (SQLiteStore, MemoryStore))
+    if not isinstance(store, Store):
+        raise InvalidArgumentError(f"not a telemetry store: {store!r}")
+    return store, False
+
+
+# --- scope and the background ticker ----------------------------------------------------------
+
+_ACTIVE: contextvars.ContextVar[Experiment | None] = contextvars.ContextVar(
+    "crucible_active_experiment", default=None
+)
+
+
+class _Ticker:
+    """One daemon thread per process that finalises experiment buffers periodically."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.live: weakref.WeakSet[Experiment] = weakref.WeakSet()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+
+    def add(self, exp: Experiment) -> None:
+        with self.lock:
+            self.live.add(exp)
+            if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
+                self.pid = os.getpid()
+                self.thread = threading.Thread(
+                    target=self._run, name="crucible-telemetry-ticker", daemon=True
+                )
+                self.thread.start()
+
+    def remove(self, exp: Experiment) -> None:
+        with self.lock:
+            self.live.discard(exp)
+
+    def snapshot(self) -> list[Experiment]:
+        with self.lock:
+            return list(self.live)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.05)
+            now = time.monotonic()
+            for exp in self.snapshot():
+                if exp._buf and now - exp._last_drain >= exp.flush_interval:
+                    exp._drain(block=False)
+
+
+_ticker = _Ticker()
+
+
+def _flush_all_at_exit() -> None:
+    for exp in _ticker.snapshot():
+        try:
+            exp.flush()
+        except Exception as exc:  # report and carry on with the others
+            warnings.warn(f"experiment {exp.name!r} could not flush at exit: {exc}", stacklevel=1)
+
+
+# Registered after the SQLite store module registered its own hook, so it runs first (atexit
+# is last-in, first-out): buffers go to the stores before the stores close. Children of
+# multiprocessing leave through os._exit and run the Finalize hooks instead (higher
+# exitpriority first).
+atexit.register(_flush_all_at_exit)
+
+
+def _register_exit_hook(_: object = None) -> None:
+    multiprocessing.util.Finalize(None, _flush_all_at_exit, exitpriority=20)  # before stores
+
+
+_register_exit_hook()
+multiprocessing.util.register_after_fork(_ticker, _register_exit_hook)
+
+
+def _after_fork_in_child() -> None:
+    global _stores_lock
+    _stores_lock = threading.Lock()  # other threads may have held these at the fork
+    _ticker.lock = threading.Lock()
+    _ticker.thread = None  # not running here; restarted by the next experiment
+    for exp in list(_ticker.live):
+        exp._forked()
+    if _ticker.live:
+        _ticker.add(next(iter(_ticker.live)))  # flush periodically in the child too
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# --- the experiment handle --------------------------------------------------------------------
+
+
+def _subscriptions(selection: EventSelection) -> list[tuple[tuple[tuple[str, ...], ...], bool]]:
+    """[(names, prefix?)] to attach for an event selection."""
+    if selection is None or selection == "crucible":
+        return [((("crucible",),), True)]
+    if selection == "all":
+        return [(((),), True)]
+    if isinstance(selection, str):
+        raise InvalidArgumentError(
+            f"events must be 'all', 'crucible' or a list of names, got {selection!r}"
+        )
+    exact: list[tuple[str, ...]] = []
+    prefixes: list[tuple[str, ...]] = []
+    for name in selection:
+        if isinstance(name, str) or not all(isinstance(p, str) for p in name):
+            raise InvalidArgumentError(f"event names are tuples of strings, got {name!r}")
+        parts = tuple(name)
+        if parts and parts[-1] == "*":
+            prefixes.append(parts[:-1])
+        else:
+            exact.append(parts)
+    out: list[tuple[tuple[tuple[str, ...], ...], bool]] = []
+    if exact:
+        out.append((tuple(exact), False))
+    if prefixes:
+        out.append((tuple(prefixes), True))
+    if not out:
+        raise InvalidArgumentError("events selects nothing")
+    return out
+
+
+_Raw = tuple[tuple[str, ...], dict[str, Any], dict[str, Any], int, int, "str | None", float]
+
+
+class Experiment:
+    """A running (or stopped) experiment; made by :func:`start_experiment`."""
+
+    def __init__(
+        self,
+        record: ExperimentRecord,
+        store: Store,
+        *,
+        owns_store: bool,
+        selection: EventSelection,
+        sampling: Sampler | None,
+        validation: ValidationMode,
+        scoped: bool,
+        batch_size: int,
+        flush_interval: float,
+        prices: PriceTable | None,
+    ) -> None:
+        self.record = record
+        self.store = store
+        self._owns_store = owns_store
+        self._sampler = sampling
+        self.validation: ValidationMode = validation
+        self.scoped = scoped
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self._prices = prices if prices is not None else default_price_table()
+        self._high_water = max(8 * batch_size, 65_536)
+        self._subscriptions = _subscriptions(selection)
+        self._handler_ids: list[str] = []
+        self._stopped = False
+        self._scope_tokens: list[contextvars.Token[Experiment | None]] = []
+        self._reported: set[tuple[str, ...]] = set()
+        self._kinds: dict[tuple[str, ...], tuple[str, bool]] = {}
+        self._store_error: BaseException | None = None
+        self._new_stream()
+
+    def _new_stream(self) -> None:
+        self.stream_id = secrets.token_hex(8)
+        self._buf: deque[_Raw] = deque()
+        self._drain_lock = threading.Lock()
+        self._seq = 0
+        self._unsaved: list[CapturedEvent] = []
+        self._last_drain = time.monotonic()
+        self._count_lock = threading.Lock()
+        self._sampled_out = 0
+        self._rejected = self._invalid = self._captured = 0
+
+    def _forked(self) -> None:
+        """In a forked child: the buffer is the parent's; continue on a new stream."""
+        self._new_stream()
+
+    # -- identity -------------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.record.experiment_id
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+    @property
+    def condition(self) -> str | None:
+        return self.record.condition
+
+    @property
+    def running(self) -> bool:
+        return not self._stopped
+
+    @property
+    def stats(self) -> CaptureStats:
+        return CaptureStats(
+            sampled_out=self._sampled_out,
+            rejected=self._rejected,
+            invalid=self._invalid,
+            captured=self._captured,
+            unsaved=len(self._unsaved),
+        )
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else self.record.status
+        return f"<Experiment {self.name!r} {self.id} {state}>"
+
+    # -- capture (hot path) ---------------------------------------------------------------------
+
+    def _attach(self) -> None:
+        for i, (names, prefix) in enumerate(self._subscriptions):
+            handler_id = f"crucible.telemetry.experiment.{self.id}.{i}"
+            bus.attach(handler_id, names, self._capture, None, prefix=prefix)
+            self._handler_ids.append(handler_id)
+
+    def _capture(
+        self,
+        event_name: tuple[str, ...],
+        measurements: dict[str, Any],
+        metadata: dict[str, Any],
+        _config: Any,
+    ) -> None:
+        if self.scoped and _ACTIVE.get() is not self:
+            return
+        wall = time.time_ns() // 1000
+        mono = time.monotonic_ns()
+        weight = 1.0
+        if self._sampler is not None:
+            w = self._sampler(
+                Candidate(event_name, measurements, metadata, wall, mono, self.id, self.condition)
+            )
+            if w is None:
+                with self._count_lock:
+                    self._sampled_out += 1
+                return
+            weight = float(w)
+        buf = self._buf
+        buf.append(
+            (event_name, dict(measurements), dict(metadata), wall, mono, CORRELATION.get(), weight)
+        )
+        if len(buf) >= self.batch_size:
+            self._drain(block=len(buf) >= self._high_water)
+
+    # -- finalising ---------------------------------------------------------------------------
+
+    def _drain(self, *, block: bool) -> None:
+        """Finalise buffered events into the store. Never raises (runs in emitters)."""
+        if not self._drain_lock.acquire(blocking=block):
+            return
+        try:
+            self._last_drain = time.monotonic()
+            buf = self._buf
+            while buf:
+                raw = [buf.popleft() for _ in range(min(len(buf), 8192))]
+                self._deliver(self._finalize(raw))
+        except Exception as exc:  # a bug or a sampler/price table failing: report, go on
+            self._report_store_error(exc)
+        finally:
+            self._drain_lock.release()
+
+    def _finalize(self, raw: list[_Raw]) -> list[CapturedEvent]:
+        rec = self.record
+        exp_id, exp_name, condition, tags = rec.experiment_id, rec.name, rec.condition, rec.tags
+        node, stream, prices, mode = rec.node_id, self.stream_id, self._prices, self.validation
+        out: list[CapturedEvent] = []
+        kinds = self._kinds
+        for name, m, md, wall, mono, corr, weight in raw:
+            kind = kinds.get(name)
+            if kind is None:  # (category, catalogued?) once per name
+                kind = kinds[name] = (category_of(name), event_info(name) is not None)
+            category = kind[0]
+            if kind[1] and mode != "off":
+                problems = validate(name, m, md)
+                if problems:
+                    self._invalid_event(name, problems)
+                    if mode == "strict":
+                        self._rejected += 1
+                        continue
+                    self._invalid += 1
+            seq = self._seq
+            self._seq = seq + 1
+            (
+                lat,
+                cost,
+                ok,
+                model,
+                provider,
+                tin,
+                tout,
+                err,
+                session,
+                user,
+                sample,
+                cohort,
+                lifted,
+            ) = derive(name, category, m, md, prices)
+            out.append(
+                CapturedEvent(
+                    event_id=f"{stream}-{seq:x}",
+                    event_name=name,
+                    experiment_id=exp_id,
+                    experiment_name=exp_name,
+                    condition=condition,
+                    tags=tags,
+                    correlation_id=corr,
+                    stream_id=stream,
+                    sequence=seq,
+                    wall_time_us=wall,
+                    monotonic_ns=mono,
+                    node_id=node,
+                    category=category,
+                    measurements=m,
+                    metadata=md,
+                    latency_ms=lat,
+                    cost_usd=cost,
+                    success=ok,
+                    model=model,
+                    provider=provider,
+                    tokens_in=tin,
+                    tokens_out=tout,
+                    error=err,
+                    session_id=session,
+                    user_id=user,
+                    sample_id=sample,
+                    cohort=cohort,
+                    derived=lifted,
+                    weight=weight,
+                )
+            )
+        return out
+
+    def _invalid_event(self, name: tuple[str, ...], problems: Sequence[Any]) -> None:
+        if name in self._reported:
+            return
+        self._reported.add(name)
+        action = "rejected" if self.validation == "strict" else "stored anyway"
+        detail = "; ".join(str(p) for p in problems)
+        warnings.warn(
+            f"experiment {self.name!r}: {'.'.join(name)} does not match its schema ({detail}); "
+            f"{action} (reported once per event name)",
+            TelemetryValidationWarning,
+            stacklevel=2,
+        )
+
+    def _deliver(self, events: list[CapturedEvent]) -> None:
+        """Hand events to the store, oldest unsaved first (caller holds the drain lock)."""
+        if self._unsaved:
+            events = self._unsaved + events
+            self._unsaved = []
+        if not events:
+            return
+        try:
+            self.store.append(events)
+        except Exception as exc:
+            self._unsaved = events
+            self._report_store_error(exc)
+        else:
+            self._captured += len(events)
+            self._store_error = None
+
+    def _report_store_error(self, exc: BaseException) -> None:
+        if self._store_error is None:
+            warnings.warn(
+                f"experiment {self.name!r}: telemetry store failed ({exc}); "
+                "events are kept and retried on the next flush",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        self._store_error = exc
+
+    # -- control --------------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Return once every event captured so far is durable in the store.
+
+        Raises :class:`StorageError` if the store cannot take them (they are kept)."""
+        self._drain(block=True)
+        if self._unsaved or self._store_error is not None:
+            with self._drain_lock:
+                self._deliver([])
+            if self._unsaved:
+                raise StorageError(
+                    f"experiment {self.name!r}: {len(self._unsaved)} events could not be "
+                    f"stored ({self._store_error})"
+                )
+        self.store.flush(timeout)
+
+    def stop(self) -> ExperimentRecord:
+        """Stop capturing, flush, and record the stop; idempotent."""
+        if self._stopped:
+            return self.record
+        for handler_id in self._handler_ids:
+            bus.detach(handler_id)
+        self._handler_ids.clear()
+        self._stopped = True
+        _ticker.remove(self)
+        self.flush()
+        self.record = msgspec.structs.replace(
+            self.record, status="stopped", stopped_us=time.time_ns() // 1000
+        )
+        self.store.save_experiment(self.record)
+        if self._owns_store:
+            self.store.close()
+        return self.record
+
+    def archive(
+        self,
+        to: str | os.PathLike[str] | Store,
+        *,
+        format: Literal["csv", "jsonl", "parquet"] | None = None,
+    ) -> ExperimentRecord:
+        """Stop (if running), then copy the experiment to a file or another store; see
+        :func:`crucible.telemetry.archive`."""
+        from crucible.telemetry.export import archive
+
+        self.stop()
+        self.record = archive(self.store, self.id, to=to, format=format)
+        return self.record
+
+    def activate(self) -> _Scope:
+        """Context manager marking the block (and tasks/threads bound to it) as this
+        experiment's scope; scoped experiments capture only events emitted in scope."""
+        return _Scope(self)
+
+    def __enter__(self) -> Experiment:
+        self._scope_tokens.append(_ACTIVE.set(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._scope_tokens:
+            _ACTIVE.reset(self._scope_tokens.pop())
+        self.stop()
+
+    # -- reading back ---------------------------------------------------------------------------
+
+    def events(
+        self,
+        *,
+        event_name: Sequence[str] | None = None,
+        event_prefix: Sequence[str] | None = None,
+        batch_size: int = 10_000,
+    ) -> Iterator[CapturedEvent]:
+        """The stored events of this experiment (flush first to include recent ones)."""
+        for batch in self.store.query(
+            experiment_id=self.id,
+            event_name=event_name,
+            event_prefix=event_prefix,
+            batch_size=batch_size,
+        ):
+            yield from batch
+
+    def count(
+        self, *, event_name: Sequence[str] | None = None, event_prefix: Sequence[str] | None = None
+    ) -> int:
+        """Number of stored events of this experiment."""
+        return self.store.count(
+            experiment_id=self.id, event_name=event_name, event_prefix=event_prefix
+        )
+
+
+class _Scope:
+    def __init__(self, exp: Experiment) -> None:
+        self.exp = exp
+        self.token: contextvars.Token[Experiment | None] | None = None
+
+    def __enter__(self) -> Experiment:
+        self.token = _ACTIVE.set(self.exp)
+        return self.exp
+
+    def __exit__(self, *exc: object) -> None:
+        if self.token is not None:
+            _ACTIVE.reset(self.token)
+
+
+def start_experiment(
+    name: str,
+    *,
+    hypothesis: str | None = None,
+    condition: str | None = None,
+    tags: Sequence[str] = (),
+    sample_size: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    events: EventSelection = None,
+    store: Store | str | os.PathLike[str] | None = None,
+    sampling: Sampler | None = None,
+    validation: ValidationMode = "warn",
+    scoped: bool = False,
+    batch_size: int = 1024,
+    flush_interval: float = 0.5,
+    prices: PriceTable | None = None,
+    experiment_id: str | None = None,
+) -> Experiment:
+    """Start capturing events into a new experiment and return its handle.
+
+    ``events``: which events (see :data:`EventSelection`; default every ``crucible.*``
+    event). ``store``: a :class:`Store`, a SQLite file path, ``"memory"``, a
+    ``postgresql://`` DSN, or None for the default SQLite file. ``sampling``: a
+    :data:`Sampler`. ``validation``: ``"strict"``, ``"warn"`` or ``"off"`` (see
+    :mod:`crucible.telemetry.catalog`). ``scoped``: capture only events emitted inside
+    ``with exp:`` / ``exp.activate()`` (and tasks or bound threads started there), for
+    experiments that run side by side in one process. ``batch_size``/``flush_interval``:
+    how many events, or how many seconds, before buffered events go to the store.
+    ``prices``: the LLM price table (default: the bundled one).
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidArgumentError("an experiment needs a non-empty name")
+    if validation not in ("strict", "warn", "off"):
+        raise InvalidArgumentError("validation must be 'strict', 'warn' or 'off'")
+    if batch_size < 1 or flush_interval <= 0:
+        raise InvalidArgumentError("batch_size must be >= 1 and flush_interval > 0")
+    if sample_size is not None and sample_size < 0:
+        raise InvalidArgumentError("sample_size must be >= 0")
+    if sampling is not None and not callable(sampling):
+        raise InvalidArgumentError("sampling must be a callable sampler(candidate) -> weight")
+    resolved, owned = _resolve_store(store)
+    record = ExperimentRecord(
+        experiment_id=experiment_id or uuid.uuid4().hex,
+        name=name,
+        hypothesis=hypothesis,
+        condition=condition,
+        tags=tuple(tags),
+        sample_size=sample_size,
+        metadata=dict(metadata or {}),
+        status="running",
+        started_us=time.time_ns() // 1000,
+        node_id=node_id(),
+    )
+    exp = Experiment(
+        record,
+        resolved,
+        owns_store=owned,
+        selection=events,
+        sampling=sampling,
+        validation=validation,
+        scoped=scoped,
+        batch_size=batch_size,
+        flush_interval=flush_interval,
+        prices=prices,
+    )
+    resolved.save_experiment(record)
+    exp._attach()
+    _ticker.add(exp)
+    return exp

@@ -1,0 +1,58 @@
+"""Shared fixtures of the telemetry tests: a private CRUCIBLE_HOME, a clean event bus, and
+stores/experiments closed after each test."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from crucible import events
+from crucible.telemetry import experiment as experiment_module
+from crucible.telemetry.store.memory import MemoryStore
+from crucible.telemetry.store.sqlite import SQLiteStore
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own CRUCIBLE_HOME and leaves no handlers or writers behind."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("CRUCIBLE_HOME", str(home))
+    monkeypatch.setenv("CRUCIBLE_NODE_ID", "test-node")
+    handlers = {h.handler_id for h in events.list_handlers()}
+    shared = dict(experiment_module._shared_stores)
+    yield home
+    for exp in experiment_module._ticker.snapshot():
+        if exp.running:
+            with contextlib.suppress(Exception):
+                exp.stop()
+    for h in events.list_handlers():
+        if h.handler_id not in handlers:
+            events.detach(h.handler_id)
+    for path, store in list(experiment_module._shared_stores.items()):
+        if path not in shared:
+            store.close()
+            del experiment_module._shared_stores[path]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[..., MemoryStore | SQLiteStore]]:
+    """Makes stores of both kinds (closed after the test)."""
+    made: list[MemoryStore | SQLiteStore] = []
+
+    def make(**kwargs: int) -> MemoryStore | SQLiteStore:
+        store: MemoryStore | SQLiteStore
+        if request.param == "memory":
+            store = MemoryStore(**kwargs)
+        else:
+            store = SQLiteStore(tmp_path / f"store{len(made)}.sqlite3", **kwargs)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
