@@ -44,7 +44,7 @@ pub enum Schema {
     String {
         min: Option<usize>,
         max: Option<usize>,
-        pattern: Option<Regex>,
+        pattern: Option<Pattern>,
     },
     DateTime(Tz),
     /// Allowed values (strings, numbers), as the schema lists them.
@@ -70,6 +70,57 @@ pub enum Schema {
     AnyOf(Vec<Schema>),
     /// An index into [`Compiled::defs`].
     Ref(usize),
+}
+
+/// A string pattern: the regex as Python's `re.search` reads it, and its source text.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub regex: Regex,
+    pub source: String,
+}
+
+/// Rewrites a Python `re` pattern (what msgspec applies) for the `regex` crate where the
+/// two read it differently: `$` also matches before a final newline in Python, and Python's
+/// `\s` (`str.isspace`) also takes the separators U+001C..U+001F.
+pub fn python_pattern(source: &str) -> String {
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut chars = source.chars();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') if in_class => out.push_str("\\s\\x1C-\\x1F"),
+                Some('s') => out.push_str("[\\s\\x1C-\\x1F]"),
+                Some('S') if !in_class => out.push_str("[^\\s\\x1C-\\x1F]"),
+                Some('Z') => out.push_str("\\z"),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A `]` or `^]` right after the opening bracket is a literal.
+                let rest = chars.as_str();
+                for lead in ["^]", "]", "^"] {
+                    if let Some(after) = rest.strip_prefix(lead) {
+                        out.push_str(lead);
+                        chars = after.chars();
+                        break;
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '$' if !in_class => out.push_str("(?:\\n?\\z)"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// One field of a Struct.
@@ -198,7 +249,11 @@ impl Compiler<'_> {
                 min: usize_of(obj, "minLength"),
                 max: usize_of(obj, "maxLength"),
                 pattern: match obj.get("pattern").and_then(Value::as_str) {
-                    Some(p) => Some(Regex::new(p).map_err(|e| bad(format!("pattern {p:?}: {e}")))?),
+                    Some(p) => Some(Pattern {
+                        regex: Regex::new(&python_pattern(p))
+                            .map_err(|e| bad(format!("pattern {p:?}: {e}")))?,
+                        source: p.to_owned(),
+                    }),
                     None => None,
                 },
             },
@@ -286,5 +341,17 @@ mod tests {
         assert!(compile(br#"{"type":"tensor"}"#).is_err());
         assert!(compile(br#"{"type":"string","pattern":"("}"#).is_err());
         assert!(compile(b"not json").is_err());
+    }
+
+    #[test]
+    fn patterns_read_as_python_reads_them() {
+        let re = |p: &str| Regex::new(&python_pattern(p)).unwrap();
+        let version = re(r"^\d+\.\d+\.\d+$");
+        assert!(version.is_match("0.3.0") && version.is_match("0.3.0\n"));
+        assert!(!version.is_match("0.3.0\n\n") && !version.is_match("0.3.0x"));
+        let url = re(r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$");
+        assert!(url.is_match("https://a.b/c") && !url.is_match("https://a\u{1c}b"));
+        assert!(re(r"^[]$a]+$").is_match("]$a") && re(r"[^]x]").is_match("y"));
+        assert!(re(r"a\Z").is_match("a") && !re(r"a\Z").is_match("a\n"));
     }
 }

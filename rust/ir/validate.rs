@@ -209,8 +209,8 @@ impl Compiled {
                 };
                 check_length(text.chars().count(), *min, *max, "character(s)", ptr, out);
                 if let Some(re) = pattern {
-                    if !re.is_match(text) {
-                        let msg = format!("must match {:?}, got {:?}", re.as_str(), text);
+                    if !re.regex.is_match(text) {
+                        let msg = format!("must match {:?}, got {:?}", re.source, text);
                         push(out, ptr, "pattern", msg);
                     }
                 }

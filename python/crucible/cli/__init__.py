@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from crucible.cli.info import info
+from crucible.cli.ir import app as ir_app
 from crucible.cli.telemetry import app as telemetry_app
 from crucible.cli.trace import app as trace_app
 
@@ -15,6 +16,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(info)
+app.add_typer(ir_app, name="ir")
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(trace_app, name="trace")
 

@@ -20,7 +20,9 @@ Structs grouped by domain:
   ``DriftDetectionConfig``, ``RetrainingTrigger``, ``ABTestConfig``
 
 Around them: :func:`to_json`/:func:`from_json` (and dicts, JSONL streams, :func:`peek`),
-:func:`validate`/:func:`errors`/:func:`is_valid`, :func:`migrate` for v0.1/v0.2 documents,
+:func:`validate`/:func:`errors`/:func:`is_valid`, raw and bulk validation
+(:func:`validate_json`, :func:`validate_jsonl`, structural pass in Rust),
+:func:`migrate` for v0.1/v0.2 documents,
 :func:`canonical_json`/:func:`fingerprint` (RFC 8785) and the fluent builder
 (``crucible.ir.builder.experiment("id")...build()``).
 """
@@ -40,6 +42,7 @@ from crucible.ir import (
 )
 from crucible.ir.base import CURRENT_SCHEMA_VERSION, Document, IRStruct
 from crucible.ir.builder import ExperimentBuilder, ReliabilityBuilder, reliability_config
+from crucible.ir.bulk import LineError, validate_json, validate_jsonl
 from crucible.ir.canonical import canonical_json, canonicalize, fingerprint
 from crucible.ir.dataset import DatasetRef
 from crucible.ir.documents import DOCUMENT_TYPES, document_name, document_type
@@ -79,6 +82,7 @@ __all__ = [
     "Experiment",
     "ExperimentBuilder",
     "IRStruct",
+    "LineError",
     "MigrationWarning",
     "ModelArtifact",
     "ModelLineage",
@@ -122,5 +126,7 @@ __all__ = [
     "to_json",
     "training",
     "validate",
+    "validate_json",
+    "validate_jsonl",
     "write_jsonl",
 ]

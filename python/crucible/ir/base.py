@@ -78,8 +78,10 @@ HalfOpenUnit = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
 Percent = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)]
 """A percentage in [0, 100] (traffic shares, as in the original ``traffic_percent``)."""
 
-Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
-"""An RFC 3339 date-time with its UTC offset; the offset is kept on a round trip."""
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True, extra_json_schema={"x-timezone": "required"})]
+"""An RFC 3339 date-time with its UTC offset; the offset is kept on a round trip. The
+JSON Schema carries ``"x-timezone": "required"`` (JSON Schema cannot say it otherwise), which
+the Rust validator reads."""
 
 Url = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9+.\-]*://\S+$")]
 """An absolute URL with a scheme (``https://...``, ``grpc://...``)."""

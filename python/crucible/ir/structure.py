@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +54,8 @@ __all__ = [
 SHAPE_CODES = frozenset({"type", "required", "unknown_field", "enum", "format", "timezone"})
 VALUE_CODES = frozenset({"range", "length", "pattern", "not_finite"})
 STRUCTURAL_CODES = SHAPE_CODES | VALUE_CODES
+
+_DOUBLE_MAX = int(sys.float_info.max)
 
 _KIND = {
     type(None): "null",
@@ -214,6 +217,8 @@ def _check(value: Any, t: mi.Type, ptr: str, out: list[ErrorItem], required: boo
             out.append(ErrorItem(ptr, "type", f"expected number, got {_kind(value)}"))
         elif isinstance(value, float) and not math.isfinite(value):
             out.append(ErrorItem(ptr, "not_finite", "must be a finite number"))
+        elif isinstance(value, int) and not -_DOUBLE_MAX <= value <= _DOUBLE_MAX:
+            out.append(ErrorItem(ptr, "range", "number out of the range of a double"))
         else:
             _check_bounds(value, t, ptr, out)
     elif isinstance(t, mi.StrType):
@@ -337,6 +342,9 @@ def _build(value: Any, t: mi.Type) -> Any:
     if isinstance(t, mi.DictType):
         return {key: _build(item, t.value_type) for key, item in value.items()}
     if isinstance(t, mi.FloatType) and isinstance(value, int):
+        # an integer beyond the doubles (already reported as ``range``) reads as infinite
+        if abs(value) > _DOUBLE_MAX:
+            return math.inf if value > 0 else -math.inf
         return float(value)
     return value
 

@@ -17,14 +17,22 @@ would be encoded, so ``errors(obj)`` and ``document_errors(to_json(obj), type(ob
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 import msgspec
+import msgspec.inspect as mi
 
 from crucible.errors import ErrorItem, InvalidTypeError, SerializationError, ValidationError
 from crucible.ir.base import IRStruct
-from crucible.ir.rules import rules_for
-from crucible.ir.structure import SHAPE_CODES, build_lenient, join_pointer, structural_errors
+from crucible.ir.rules import Rule, rules_for
+from crucible.ir.structure import (
+    SHAPE_CODES,
+    build_lenient,
+    join_pointer,
+    structural_errors,
+    type_info,
+)
 
 __all__ = [
     "document_errors",
@@ -54,24 +62,46 @@ def semantic_errors(obj: IRStruct, pointer: str = "") -> list[ErrorItem]:
     return out
 
 
+@functools.cache
+def _plan(tp: type[IRStruct]) -> tuple[tuple[Rule, ...], tuple[tuple[str, str], ...]]:
+    """The rules of ``tp``, and as (attribute, JSON key) pairs the fields that can hold
+    structs (cached per type)."""
+    info = type_info(tp)
+    assert isinstance(info, mi.StructType)
+    nested = tuple(
+        (field.name, field.encode_name) for field in info.fields if _may_hold_structs(field.type)
+    )
+    return tuple(rules_for(tp)), nested
+
+
+def _may_hold_structs(t: mi.Type) -> bool:
+    """Whether a field of type ``t`` can hold a struct, or a list of structs, to visit."""
+    while isinstance(t, mi.Metadata):
+        t = t.type
+    if isinstance(t, (mi.StructType, mi.AnyType)):
+        return True
+    if isinstance(t, mi.UnionType):
+        return any(_may_hold_structs(member) for member in t.types)
+    if isinstance(t, mi.ListType):
+        return _may_hold_structs(t.item_type)
+    return False
+
+
 def _visit(node: IRStruct, pointer: str, out: list[ErrorItem]) -> None:
-    for rule in rules_for(type(node)):
+    checks, fields = _plan(type(node))
+    for rule in checks:
         for relative, message in rule.check(node):
             out.append(ErrorItem(pointer + relative, rule.code, message))
-    for name in node.__struct_fields__:
+    for name, key in fields:
         value = getattr(node, name)
-        where = join_pointer(pointer, _encode_name(node, name))
         if isinstance(value, IRStruct):
-            _visit(value, where, out)
-        elif isinstance(value, list):
+            _visit(value, join_pointer(pointer, key), out)
+        elif isinstance(value, list) and value:
+            where = None
             for index, item in enumerate(value):
                 if isinstance(item, IRStruct):
+                    where = where or join_pointer(pointer, key)
                     _visit(item, join_pointer(where, index), out)
-
-
-def _encode_name(node: IRStruct, name: str) -> str:
-    encoded = node.__struct_encode_fields__
-    return encoded[node.__struct_fields__.index(name)]
 
 
 def errors(obj: IRStruct) -> list[ErrorItem]:
