@@ -40,6 +40,8 @@ _files = iter(range(10**9))
 
 
 def _rate(benchmark: Any, n: int) -> None:
+    if benchmark.stats is None:  # --benchmark-disable smoke run: nothing was timed
+        return
     best = benchmark.stats.stats.min
     benchmark.extra_info["events_per_second"] = round(n / best)
 
@@ -208,4 +210,5 @@ def test_execute_dispatch(benchmark: Any, handlers: int) -> None:
         benchmark.pedantic(_bus_loop, rounds=5, warmup_rounds=1)
     finally:
         events.detach("bench.noop")
-    benchmark.extra_info["ns_per_call"] = round(benchmark.stats.stats.min / N * 1e9, 1)
+    if benchmark.stats is not None:
+        benchmark.extra_info["ns_per_call"] = round(benchmark.stats.stats.min / N * 1e9, 1)

@@ -81,6 +81,8 @@ def _dumps(doc: dict[str, Any]) -> bytes:
 
 
 def _rate(benchmark: Any, n: int) -> None:
+    if benchmark.stats is None:  # --benchmark-disable smoke run: nothing was timed
+        return
     benchmark.extra_info["events_per_second"] = round(n / benchmark.stats.stats.min)
 
 
@@ -158,7 +160,8 @@ THROUGHPUT = {
 def test_verify_throughput(benchmark: Any, library: str) -> None:
     benchmark.group = f"trace: verify vs raw sha256 ({MB:.1f} MB)"
     benchmark.pedantic(THROUGHPUT[library], rounds=5, warmup_rounds=1)
-    benchmark.extra_info["mb_per_second"] = round(MB / benchmark.stats.stats.min, 1)
+    if benchmark.stats is not None:
+        benchmark.extra_info["mb_per_second"] = round(MB / benchmark.stats.stats.min, 1)
 
 
 # --- stores ----------------------------------------------------------------------------------
