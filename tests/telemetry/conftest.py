@@ -4,6 +4,8 @@ stores/experiments closed after each test."""
 from __future__ import annotations
 
 import contextlib
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from crucible import events
 from crucible.telemetry import experiment as experiment_module
+from crucible.telemetry.store.base import Store
 from crucible.telemetry.store.memory import MemoryStore
 from crucible.telemetry.store.sqlite import SQLiteStore
 
@@ -37,22 +40,46 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             del experiment_module._shared_stores[path]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store_factory(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[..., MemoryStore | SQLiteStore]]:
-    """Makes stores of both kinds (closed after the test)."""
-    made: list[MemoryStore | SQLiteStore] = []
+POSTGRES_DSN = os.environ.get("CRUCIBLE_TEST_POSTGRES_DSN")
 
-    def make(**kwargs: int) -> MemoryStore | SQLiteStore:
-        store: MemoryStore | SQLiteStore
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param(
+            "postgres",
+            marks=pytest.mark.skipif(
+                not POSTGRES_DSN, reason="CRUCIBLE_TEST_POSTGRES_DSN is not set"
+            ),
+        ),
+    ]
+)
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
+    """Makes stores of every kind (closed, and PostgreSQL schemas dropped, after the test)."""
+    made: list[Store] = []
+    schemas: list[str] = []
+
+    def make(**kwargs: int) -> Store:
+        store: Store
         if request.param == "memory":
             store = MemoryStore(**kwargs)
-        else:
+        elif request.param == "sqlite":
             store = SQLiteStore(tmp_path / f"store{len(made)}.sqlite3", **kwargs)
+        else:
+            from crucible.telemetry.store.postgres import PostgresStore
+
+            schemas.append(f"contract_{uuid.uuid4().hex[:12]}")
+            store = PostgresStore(POSTGRES_DSN, schema=schemas[-1], **kwargs)
         made.append(store)
         return store
 
     yield make
     for store in made:
         store.close()
+    if schemas:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+            for name in schemas:
+                conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

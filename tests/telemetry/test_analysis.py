@@ -16,11 +16,11 @@ from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
+from crucible.cli.telemetry import app as telemetry_app
 from crucible.errors import InvalidArgumentError
 from crucible.telemetry import MemoryStore, SQLiteStore, catalog, start_experiment
 from crucible.telemetry.analysis import (
     compare,
-    compare_command,
     metric_values,
     metrics,
     rollup_metrics,
@@ -441,14 +441,14 @@ def cli_store(tmp_path: Path) -> Path:
 
 def _app() -> typer.Typer:
     app = typer.Typer()
-    app.command("compare")(compare_command)
-    app.command("other")(lambda: None)  # two commands: `compare` is a subcommand
+    app.add_typer(telemetry_app, name="telemetry")
     return app
 
 
 def test_compare_command_prints_table_and_verdict(cli_store: Path) -> None:
     result = CliRunner().invoke(
-        _app(), ["compare", "v1", "v2", "--store", str(cli_store), "--resamples", "999"]
+        _app(),
+        ["telemetry", "compare", "v1", "v2", "--store", str(cli_store), "--resamples", "999"],
     )
     assert result.exit_code == 0, result.output
     assert "v1 vs v2: latency_ms" in result.output
@@ -461,6 +461,7 @@ def test_compare_command_json_and_errors(cli_store: Path, tmp_path: Path) -> Non
     result = runner.invoke(
         _app(),
         [
+            "telemetry",
             "compare",
             "v1",
             "v2",
@@ -477,8 +478,12 @@ def test_compare_command_json_and_errors(cli_store: Path, tmp_path: Path) -> Non
     data = json.loads(result.output)
     assert data["metric"] == "success"
     assert data["a"]["n"] == 200
-    missing = runner.invoke(_app(), ["compare", "v1", "nope", "--store", str(cli_store)])
+    missing = runner.invoke(
+        _app(), ["telemetry", "compare", "v1", "nope", "--store", str(cli_store)]
+    )
     assert missing.exit_code == 1
     assert "nope" in missing.output
-    nostore = runner.invoke(_app(), ["compare", "a", "b", "--store", str(tmp_path / "x.db")])
+    nostore = runner.invoke(
+        _app(), ["telemetry", "compare", "a", "b", "--store", str(tmp_path / "x.db")]
+    )
     assert nostore.exit_code == 2

@@ -35,7 +35,7 @@ def test_every_added_event_is_announced_on_the_bus() -> None:
         bus.detach("test-trace-announce")
     assert [md["event_type"] for _, _, md in seen] == ["loss_computed", *["metric_recorded"] * 2]
     name, measurements, metadata = seen[0]
-    assert name == ("crucible", "trace", "event")
+    assert name == ("crucible", "trace", "event", "created")
     assert measurements == {"confidence": 1.0, "tokens_in": 5, "latency_ms": 2.0}
     assert metadata["chain_id"] == c.id
     assert metadata["event_id"] == e.id

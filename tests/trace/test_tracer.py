@@ -147,7 +147,7 @@ def test_bridge_converter_and_failures() -> None:
     )
     assert failed is not None
     assert (failed.type, failed.reasoning, failed.confidence) == ("stage_failed", "bad", 0.0)
-    assert bridge.convert(("crucible", "trace", "event"), {}, {}) is None
+    assert bridge.convert(("crucible", "trace", "event", "created"), {}, {}) is None
     weird = bridge.convert(("Weird Name!", "x"), {"duration": -1}, {"model": 3})
     assert weird is not None
     assert (weird.type, weird.latency_ms, weird.model) == ("bus:weird_name_.x", None, None)

@@ -271,6 +271,6 @@ def export(
     console.print(f"wrote {written:,} events to {output}")
 
 
-# `crucible telemetry compare A B --metric latency_ms` lives with the analysis: the
-# function `compare_command` in crucible/telemetry/analysis.py is registered here as
-#     app.command("compare")(compare_command)
+from crucible.cli.telemetry_compare import compare_command  # noqa: E402  (after `app`)
+
+app.command("compare")(compare_command)

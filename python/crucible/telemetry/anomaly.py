@@ -43,6 +43,7 @@ import numpy.typing as npt
 from crucible import events
 from crucible.errors import InvalidArgumentError
 from crucible.stats import quantile
+from crucible.telemetry.catalog import ANOMALY_DETECTED
 
 __all__ = [
     "ANOMALY_EVENT",
@@ -61,7 +62,7 @@ __all__ = [
     "zscore",
 ]
 
-ANOMALY_EVENT: events.EventName = ("crucible", "telemetry", "anomaly", "detected")
+ANOMALY_EVENT: events.EventName = ANOMALY_DETECTED
 """Executed by :class:`AnomalyMonitor`. Measurements: ``value``, ``score``, ``center``,
 ``scale``, ``threshold``. Metadata: ``source_event`` (dotted name), ``measurement``,
 ``method``, ``group`` and, when the source event had them, ``correlation_id`` and

@@ -334,4 +334,6 @@ def event_cost(
     if not isinstance(model, str) or (tokens_in is None and tokens_out is None):
         return None
     cached = _first(measurements, CACHED_TOKEN_KEYS) or 0
-    return (table or default_price_table()).cost(model, tokens_in or 0, tokens_out or 0, cached)
+    return (default_price_table() if table is None else table).cost(
+        model, tokens_in or 0, tokens_out or 0, cached
+    )

@@ -3,8 +3,8 @@
 Adding events is the only way a chain grows, and it does three things at once: checks the
 relationships (no duplicate ids, no reference to an event the chain does not hold, so a
 chain built by :meth:`Chain.add` is always a DAG), seals the events into the hash chain,
-and announces each one on the event bus as ``("crucible", "trace", "event")``, which is
-how telemetry, live views and stores learn about it without the chain knowing them.
+and announces each one on the event bus as ``("crucible", "trace", "event", "created")``,
+which is how telemetry, live views and stores learn about it without the chain knowing them.
 
 A chain is a mutable struct (unlike :class:`~crucible.trace.event.Event`): it grows, and
 copying it on every append would make recording a long run quadratic. Treat ``events`` as
@@ -27,7 +27,7 @@ from crucible.trace.integrity import GENESIS, Verification, seal, sign, verify, 
 
 __all__ = ["TRACE_EVENT", "Chain", "emit", "events_of", "make_event"]
 
-TRACE_EVENT: bus.EventName = ("crucible", "trace", "event")
+TRACE_EVENT: bus.EventName = ("crucible", "trace", "event", "created")
 """Executed once per event added to any chain: measurements hold the event's confidence and
 whichever of tokens_in, tokens_out, latency_ms, cost_usd it has; metadata holds
 ``chain_id``, ``event_type``, ``event_id`` and the sealed ``event`` itself."""
