@@ -68,6 +68,63 @@ pub fn parse_rfc3339(text: &str) -> Option<bool> {
     }
 }
 
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A valid date-time as the instant it denotes, in microseconds since the Unix epoch
+/// (fractions rounded to the microsecond, as Python's `datetime` keeps them; no offset
+/// reads as UTC). None when `text` is not a date-time.
+pub fn instant(text: &str) -> Option<i64> {
+    parse_rfc3339(text)?;
+    let b = text.as_bytes();
+    let field = |at: usize, n: usize| digits(b, at, n).map(i64::from);
+    let days = days_from_civil(field(0, 4)?, field(5, 2)?, field(8, 2)?);
+    let mut micros = ((days * 24 + field(11, 2)?) * 60 + field(14, 2)?) * 60 + field(17, 2)?;
+    micros *= 1_000_000;
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        let frac: Vec<i64> = b
+            .get(at + 1..)?
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .map(|&c| i64::from(c - b'0'))
+            .collect();
+        at += 1 + frac.len();
+        let mut value = 0;
+        for i in 0..6 {
+            value = value * 10 + frac.get(i).copied().unwrap_or(0);
+        }
+        if frac.get(6).is_some_and(|&d| d >= 5) {
+            value += 1;
+        }
+        micros += value;
+    }
+    let offset = match b.get(at..)? {
+        [b'+' | b'-', rest @ ..] => {
+            let (h, m) = match rest {
+                [_, _, b':', _, _] => (digits(rest, 0, 2)?, digits(rest, 3, 2)?),
+                _ => (digits(rest, 0, 2)?, digits(rest, 2, 2)?),
+            };
+            let minutes = i64::from(h * 60 + m);
+            if b.get(at) == Some(&b'-') {
+                -minutes
+            } else {
+                minutes
+            }
+        }
+        _ => 0,
+    };
+    Some(micros - offset * 60_000_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,19 +7,26 @@
 //! numeric bounds, lengths, `pattern` and `format: date-time` (plus our `x-timezone`
 //! annotation, `"required"` or `"forbidden"`, for `Meta(tz=...)`, which JSON Schema cannot
 //! say). Anything else is an error at compile time, not a silently skipped rule.
+//!
+//! Two more annotations feed the semantic rules (`super::rules`): a struct's `x-rules`
+//! names its type (`"reliability.Ensemble"`), which selects the rules that check it, and
+//! each property's `default` is kept so that rules read an absent field as its default.
 
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use super::canonical::{Node, Num};
+use super::rules::{rules_for, Rule};
 use crate::error::{CoreError, CoreResult};
 
-/// Numeric bounds of an integer or number.
+/// Numeric bounds of an integer or number, as the schema writes them (integer bounds stay
+/// exact: `2**63 - 1` has no double of its own).
 #[derive(Debug, Clone, Default)]
 pub struct Bounds {
-    pub ge: Option<f64>,
-    pub gt: Option<f64>,
-    pub le: Option<f64>,
-    pub lt: Option<f64>,
+    pub ge: Option<Num>,
+    pub gt: Option<Num>,
+    pub le: Option<Num>,
+    pub lt: Option<Num>,
     pub multiple_of: Option<f64>,
 }
 
@@ -60,6 +67,8 @@ pub enum Schema {
         name: String,
         fields: Vec<Field>,
         forbid_unknown: bool,
+        /// The semantic rules of this struct type (named by its `x-rules` annotation).
+        rules: Vec<&'static Rule>,
     },
     /// A dict: every value (and key) checked against one schema.
     Map {
@@ -129,6 +138,8 @@ pub struct Field {
     pub name: String,
     pub schema: Schema,
     pub required: bool,
+    /// The value an absent field takes (the schema's `default`), as the rules read it.
+    pub default: Option<Node<'static>>,
 }
 
 /// A compiled document schema: the root and the named definitions it refers to.
@@ -164,6 +175,33 @@ pub fn compile(schema: &[u8]) -> CoreResult<Compiled> {
 
 struct Compiler<'a> {
     names: &'a [String],
+}
+
+/// A JSON number as the parser would read it.
+fn number(value: &Value) -> Option<Num> {
+    let n = value.as_number()?;
+    Some(match (n.as_i64(), n.as_u64()) {
+        (Some(i), _) => Num::Int(i),
+        (None, Some(u)) => Num::UInt(u),
+        _ => Num::Float(n.as_f64()?),
+    })
+}
+
+/// A schema `default` as a parsed value the rules can read.
+fn to_node(value: &Value) -> Node<'static> {
+    match value {
+        Value::Null => Node::Null,
+        Value::Bool(b) => Node::Bool(*b),
+        Value::Number(_) => number(value).map_or(Node::Null, Node::Number),
+        Value::String(s) => Node::String(s.clone().into()),
+        Value::Array(items) => Node::Array(items.iter().map(to_node).collect()),
+        Value::Object(members) => Node::Object(
+            members
+                .iter()
+                .map(|(k, v)| (k.clone().into(), to_node(v)))
+                .collect(),
+        ),
+    }
 }
 
 fn usize_of(obj: &Map<String, Value>, key: &str) -> Option<usize> {
@@ -223,11 +261,12 @@ impl Compiler<'_> {
     }
 
     fn bounds(obj: &Map<String, Value>) -> Bounds {
+        let limit = |key: &str| obj.get(key).and_then(number);
         Bounds {
-            ge: f64_of(obj, "minimum"),
-            gt: f64_of(obj, "exclusiveMinimum"),
-            le: f64_of(obj, "maximum"),
-            lt: f64_of(obj, "exclusiveMaximum"),
+            ge: limit("minimum"),
+            gt: limit("exclusiveMinimum"),
+            le: limit("maximum"),
+            lt: limit("exclusiveMaximum"),
             multiple_of: f64_of(obj, "multipleOf"),
         }
     }
@@ -301,6 +340,7 @@ impl Compiler<'_> {
                     name: name.clone(),
                     schema: self.node(v)?,
                     required: required.contains(&name.as_str()),
+                    default: v.get("default").map(to_node),
                 })
             })
             .collect::<CoreResult<_>>()?;
@@ -312,6 +352,11 @@ impl Compiler<'_> {
                 .to_owned(),
             fields,
             forbid_unknown: obj.get("additionalProperties") == Some(&Value::Bool(false)),
+            rules: match obj.get("x-rules") {
+                None => Vec::new(),
+                Some(Value::String(key)) => rules_for(key),
+                Some(other) => return Err(bad(format!("x-rules {other}"))),
+            },
         })
     }
 }

@@ -6,9 +6,13 @@
 //! or null where null is not allowed, is `required`; an optional one that is null where
 //! null is not allowed is `type`. Of a union's members the one with the fewest errors
 //! speaks for it.
+//!
+//! [`Compiled::validate_document`] adds the semantic rules (`super::rules`) to the
+//! structural pass, for documents without a shape error.
 
 use serde_json::Value;
 
+use super::bounds::{length_problem, range_problem};
 use super::canonical::{parse, Node, Num};
 use super::datetime::parse_rfc3339;
 use super::jsonl::{parse_problem, Check};
@@ -94,7 +98,8 @@ impl Compiled {
         out
     }
 
-    fn resolve<'s>(&'s self, mut schema: &'s Schema) -> &'s Schema {
+    /// Follows references to the schema they stand for.
+    pub(crate) fn resolve<'s>(&'s self, mut schema: &'s Schema) -> &'s Schema {
         // Definitions never refer to themselves directly, but be safe against loops.
         for _ in 0..64 {
             match schema {
@@ -180,7 +185,7 @@ impl Compiled {
                 }
             }
             Schema::Integer(bounds) => match node {
-                Node::Number(n) if n.is_integer() => check_bounds(*n, bounds, ptr, out),
+                Node::Number(n) if n.is_integer() => range(*n, bounds, ptr, out),
                 _ => push(
                     out,
                     ptr,
@@ -189,7 +194,7 @@ impl Compiled {
                 ),
             },
             Schema::Number(bounds) => match node {
-                Node::Number(n) => check_bounds(*n, bounds, ptr, out),
+                Node::Number(n) => range(*n, bounds, ptr, out),
                 _ => push(
                     out,
                     ptr,
@@ -207,7 +212,7 @@ impl Compiled {
                     );
                     return;
                 };
-                check_length(text.chars().count(), *min, *max, "character(s)", ptr, out);
+                length(text.chars().count(), *min, *max, "character(s)", ptr, out);
                 if let Some(re) = pattern {
                     if !re.regex.is_match(text) {
                         let msg = format!("must match {:?}, got {:?}", re.source, text);
@@ -241,7 +246,7 @@ impl Compiled {
                     );
                     return;
                 };
-                check_length(elements.len(), *min, *max, "item(s)", ptr, out);
+                length(elements.len(), *min, *max, "item(s)", ptr, out);
                 for (i, element) in elements.iter().enumerate() {
                     let schema = prefix.get(i).unwrap_or(items);
                     self.walk(element, schema, &Path::Index(ptr, i), out, false);
@@ -257,7 +262,7 @@ impl Compiled {
                     );
                     return;
                 };
-                check_length(members.len(), *min, *max, "entries", ptr, out);
+                length(members.len(), *min, *max, "entries", ptr, out);
                 for (key, value) in members {
                     self.walk(value, values, &Path::Key(ptr, key), out, false);
                 }
@@ -379,10 +384,22 @@ impl Compiled {
     }
 }
 
+impl Compiled {
+    /// Every problem of `doc`: the structural ones and, unless one of them is a shape
+    /// error (the document cannot be read as its type), the semantic rules' findings.
+    pub fn validate_document(&self, doc: &Node<'_>) -> Vec<Problem> {
+        let mut found = self.check(doc, "");
+        if !found.iter().any(|p| SHAPE_CODES.contains(&p.code)) {
+            found.extend(self.semantic(doc, ""));
+        }
+        found
+    }
+}
+
 impl Check for Compiled {
     fn problems(&self, doc: &[u8]) -> Vec<Problem> {
         match parse(doc) {
-            Ok(node) => self.check(&node, ""),
+            Ok(node) => self.validate_document(&node),
             Err(_) => parse_problem(doc).into_iter().collect(),
         }
     }
@@ -410,47 +427,13 @@ fn same_value(node: &Node<'_>, value: &Value) -> bool {
     }
 }
 
-fn format_bound(bound: f64) -> String {
-    if bound.fract() == 0.0 && bound.abs() < 1e15 {
-        format!("{}", bound as i64)
-    } else {
-        format!("{bound}")
+fn range(n: Num, bounds: &Bounds, ptr: &Path<'_>, out: &mut Vec<Problem>) {
+    if let Some(message) = range_problem(n, bounds) {
+        push(out, ptr, "range", message);
     }
 }
 
-fn check_bounds(n: Num, b: &Bounds, ptr: &Path<'_>, out: &mut Vec<Problem>) {
-    let x = n.as_f64();
-    let shown = || match n {
-        Num::Int(v) => v.to_string(),
-        Num::UInt(v) => v.to_string(),
-        Num::Float(v) => format!("{v:?}"),
-    };
-    let checks = [
-        (b.ge, ">=", b.ge.is_none_or(|g| x >= g)),
-        (b.gt, ">", b.gt.is_none_or(|g| x > g)),
-        (b.le, "<=", b.le.is_none_or(|l| x <= l)),
-        (b.lt, "<", b.lt.is_none_or(|l| x < l)),
-    ];
-    for (bound, symbol, ok) in checks {
-        if let (Some(bound), false) = (bound, ok) {
-            let msg = format!("must be {symbol} {}, got {}", format_bound(bound), shown());
-            push(out, ptr, "range", msg);
-            return;
-        }
-    }
-    if let Some(m) = b.multiple_of {
-        if m != 0.0 && x % m != 0.0 {
-            push(
-                out,
-                ptr,
-                "range",
-                format!("must be a multiple of {}", format_bound(m)),
-            );
-        }
-    }
-}
-
-fn check_length(
+fn length(
     len: usize,
     min: Option<usize>,
     max: Option<usize>,
@@ -458,20 +441,8 @@ fn check_length(
     ptr: &Path<'_>,
     out: &mut Vec<Problem>,
 ) {
-    if let Some(min) = min.filter(|&m| len < m) {
-        push(
-            out,
-            ptr,
-            "length",
-            format!("must have at least {min} {unit}"),
-        );
-    } else if let Some(max) = max.filter(|&m| len > m) {
-        push(
-            out,
-            ptr,
-            "length",
-            format!("must have at most {max} {unit}"),
-        );
+    if let Some(message) = length_problem(len, min, max, unit) {
+        push(out, ptr, "length", message);
     }
 }
 

@@ -1,4 +1,6 @@
-//! Bindings for IR validation: a compiled schema checks bytes, never Python objects.
+//! Bindings for IR validation: a compiled schema checks bytes, never Python objects. The
+//! structural pass and the semantic rules both run here, so a valid document (or JSONL
+//! line) never becomes a Python object.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -6,7 +8,9 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 
 use super::errors::{invalid, to_py};
+use crate::ir::canonical::parse;
 use crate::ir::jsonl::{validate_block, validate_reader, Check, LineProblem};
+use crate::ir::rules::catalogue;
 use crate::ir::schema::{compile, Compiled};
 use crate::ir::validate::Problem;
 
@@ -34,7 +38,8 @@ fn on_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) 
     }
 }
 
-/// A type's JSON Schema (from `msgspec.json.schema`) compiled for fast checking.
+/// A type's JSON Schema (from `msgspec.json.schema`) compiled for fast checking; structs
+/// annotated with `x-rules` are also checked by the semantic rules of their type.
 #[pyclass(frozen, module = "crucible._core")]
 pub struct SchemaValidator {
     compiled: Compiled,
@@ -49,12 +54,20 @@ impl SchemaValidator {
         })
     }
 
-    /// Problems of one JSON document as (pointer, code, message).
+    /// Problems of one JSON document as (pointer, code, message): structural ones, then
+    /// (when none of them is a shape error) the semantic rules' findings.
     fn validate(&self, py: Python<'_>, doc: &[u8]) -> Vec<Item> {
         py.detach(|| self.compiled.problems(doc))
             .into_iter()
             .map(item)
             .collect()
+    }
+
+    /// The semantic rules' findings alone, for a document whose structure was checked
+    /// elsewhere; raises SerializationError if `doc` is not one JSON document.
+    fn semantic(&self, py: Python<'_>, doc: &[u8]) -> PyResult<Vec<Item>> {
+        let found = py.detach(|| parse(doc).map(|node| self.compiled.semantic(&node, "")));
+        Ok(found.map_err(to_py)?.into_iter().map(item).collect())
     }
 
     /// Problems of every line of a JSON Lines buffer as (line, pointer, code, message).
@@ -99,7 +112,19 @@ impl SchemaValidator {
     }
 }
 
+/// Every semantic rule as (code, struct types, description), in registration order.
+#[pyfunction]
+fn ir_rule_catalogue() -> Vec<(String, Vec<String>, String)> {
+    catalogue()
+        .map(|r| {
+            let types = r.types.iter().map(|t| (*t).to_owned()).collect();
+            (r.code.to_owned(), types, r.description.to_owned())
+        })
+        .collect()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SchemaValidator>()?;
+    m.add_function(wrap_pyfunction!(ir_rule_catalogue, m)?)?;
     Ok(())
 }

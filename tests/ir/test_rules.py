@@ -1,7 +1,8 @@
 """Every semantic rule with a passing and a failing case, plus the validation API.
 
-The table ``CASES`` is the contract a Rust engine must keep: for each code, the passing
-object has no error of that code, and the failing object has one at the given pointer.
+The table ``CASES`` is the contract of the rules engine (``rust/ir/rules``): for each code,
+the passing object has no error of that code, and the failing object has one at the given
+pointer.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ Structs grouped by domain:
 
 Around them: :func:`to_json`/:func:`from_json` (and dicts, JSONL streams, :func:`peek`),
 :func:`validate`/:func:`errors`/:func:`is_valid`, raw and bulk validation
-(:func:`validate_json`, :func:`validate_jsonl`, structural pass in Rust),
+(:func:`validate_json`, :func:`validate_jsonl`; structure and semantic rules in Rust),
 :func:`migrate` for v0.1/v0.2 documents,
 :func:`canonical_json`/:func:`fingerprint` (RFC 8785) and the fluent builder
 (``crucible.ir.builder.experiment("id")...build()``).
