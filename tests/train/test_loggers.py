@@ -113,4 +113,4 @@ def test_multiplex_and_dump_config(tmp_path: Path) -> None:
     ]
     assert dump_config({"p": tmp_path, "x": (1, 2), "o": object()})["p"] == str(tmp_path)
     with pytest.raises(ValueError, match="unknown logger"):
-        setup_logger(["wandb"], tmp_path)
+        setup_logger(["comet"], tmp_path)

@@ -11,6 +11,8 @@
   ``EmbeddingClient``, ``VectorStore``; no-op adapters, the NumPy LM, local data sets
 * :func:`train` with :class:`SupervisedConfig` — schedules with warmup, accumulation,
   clipping, evaluation, early stopping, best-model keeping, exact resume
+* :func:`train_dpo` with :class:`DPOConfig` (:mod:`~crucible.train.preference`) and
+  :func:`train_distill` with :class:`DistillConfig` (:mod:`~crucible.train.distillation`)
 * :mod:`~crucible.train.checkpoint`, :mod:`~crucible.train.loggers`,
   :mod:`~crucible.train.model_info`
 
@@ -25,9 +27,12 @@ from __future__ import annotations
 
 from crucible.train.checkpoint import CheckpointManager
 from crucible.train.config import EarlyStopping, SupervisedConfig, config_fingerprint
+from crucible.train.distillation import DistillConfig, train_distill
 from crucible.train.evaluation import Evaluator, NLLEvaluator
 from crucible.train.model_info import ModelInfo
+from crucible.train.preference import DPOConfig, train_dpo
 from crucible.train.renderers import Message, TrainOnWhat, get_renderer
+from crucible.train.rl import RLConfig, RLResult, train_rl
 from crucible.train.schedule import lr_multiplier
 from crucible.train.supervised import TrainResult, train
 from crucible.train.types import (
@@ -46,7 +51,9 @@ __all__ = [
     "AdamParams",
     "Batch",
     "CheckpointManager",
+    "DPOConfig",
     "Datum",
+    "DistillConfig",
     "EarlyStopping",
     "EncodedTextChunk",
     "Evaluator",
@@ -55,6 +62,8 @@ __all__ = [
     "ModelInfo",
     "ModelInput",
     "NLLEvaluator",
+    "RLConfig",
+    "RLResult",
     "SamplingParams",
     "SupervisedConfig",
     "TensorData",
@@ -65,4 +74,7 @@ __all__ = [
     "get_renderer",
     "lr_multiplier",
     "train",
+    "train_distill",
+    "train_dpo",
+    "train_rl",
 ]

@@ -22,7 +22,7 @@ PosInt = Annotated[int, msgspec.Meta(ge=1)]
 NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
 NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
 Beta = Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)]
-LoggerName = Literal["json", "console", "tensorboard"]
+LoggerName = Literal["json", "console", "tensorboard", "wandb", "mlflow", "neptune"]
 
 
 class EarlyStopping(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

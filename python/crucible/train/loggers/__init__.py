@@ -1,9 +1,12 @@
 """Loggers: the :class:`Logger` port; JSON (``metrics.jsonl`` + ``config.json``), rich
-console (table and progress bar), TensorBoard event files, and a multiplexer, built from a
-config's names with :func:`setup_logger`."""
+console (table and progress bar), TensorBoard event files, the W&B, MLflow and Neptune
+experiment trackers (each an optional extra, imported when built), and a multiplexer, built
+from a config's names with :func:`setup_logger`."""
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,8 +20,11 @@ __all__ = [
     "ConsoleLogger",
     "JsonLogger",
     "Logger",
+    "MlflowLogger",
     "MultiplexLogger",
+    "NeptuneLogger",
     "TensorBoardLogger",
+    "WandbLogger",
     "dump_config",
     "read_metrics",
     "rewind_metrics",
@@ -26,18 +32,27 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name == "TensorBoardLogger":  # keep the tensorboard import lazy
-        from crucible.train.loggers.tensorboard import TensorBoardLogger
+_LAZY = {
+    "TensorBoardLogger": "crucible.train.loggers.tensorboard",
+    "WandbLogger": "crucible.train.loggers.wandb_logger",
+    "MlflowLogger": "crucible.train.loggers.mlflow_logger",
+    "NeptuneLogger": "crucible.train.loggers.neptune_logger",
+}
 
-        return TensorBoardLogger
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:  # keep the optional libraries' imports lazy
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(name)
 
 
 def setup_logger(
     names: Sequence[str], log_dir: str | Path, *, total_steps: int | None = None
 ) -> MultiplexLogger:
-    """``json`` writes under ``log_dir``, ``tensorboard`` under ``log_dir/tensorboard``."""
+    """``json`` writes under ``log_dir``, ``tensorboard`` under ``log_dir/tensorboard``;
+    ``wandb``, ``mlflow`` and ``neptune`` start one run named after ``log_dir`` (W&B's mode
+    from ``WANDB_MODE``, MLflow's store from ``MLFLOW_TRACKING_URI`` or a SQLite file in
+    ``log_dir``, Neptune offline in ``log_dir/.neptune`` unless ``NEPTUNE_MODE`` is set)."""
     loggers: list[Logger] = []
     for name in names:
         if name == "json":
@@ -48,6 +63,29 @@ def setup_logger(
             from crucible.train.loggers.tensorboard import TensorBoardLogger
 
             loggers.append(TensorBoardLogger(Path(log_dir) / "tensorboard"))
+        elif name in ("wandb", "mlflow", "neptune"):
+            loggers.append(_tracker(name, Path(log_dir)))
         else:
-            raise InvalidArgumentError(f"unknown logger {name!r}: use json, console, tensorboard")
+            raise InvalidArgumentError(
+                f"unknown logger {name!r}: use json, console, tensorboard, wandb, mlflow, neptune"
+            )
     return MultiplexLogger(loggers)
+
+
+def _tracker(name: str, log_dir: Path) -> Logger:
+    run_name = log_dir.resolve().name
+    if name == "wandb":
+        from crucible.train.loggers.wandb_logger import WandbLogger
+
+        project = os.environ.get("WANDB_PROJECT", "crucible")
+        return WandbLogger(project, log_dir=log_dir, run_name=run_name)
+    if name == "mlflow":
+        from crucible.train.loggers.mlflow_logger import MlflowLogger
+
+        experiment = os.environ.get("MLFLOW_EXPERIMENT_NAME", "crucible")
+        uri = os.environ.get("MLFLOW_TRACKING_URI")
+        return MlflowLogger(experiment, log_dir=log_dir, tracking_uri=uri, run_name=run_name)
+    from crucible.train.loggers.neptune_logger import NeptuneLogger
+
+    project = os.environ.get("NEPTUNE_PROJECT", "crucible/crucible")
+    return NeptuneLogger(project, log_dir=log_dir, run_name=run_name)

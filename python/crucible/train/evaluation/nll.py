@@ -1,4 +1,4 @@
-"""Evaluators: the NLL evaluator runs the model forward over held-out data.
+"""Held-out negative log-likelihood, the evaluator the supervised loop adds by default.
 
 Its number is the mean negative log-likelihood per trained-on token (weights as given by the
 renderer), the same quantity the supervised loss minimizes, so train and validation curves
@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
 from crucible.train.datasets.supervised import SupervisedDataset
+from crucible.train.evaluation.scoring.likelihood import perplexity_from_nll
 from crucible.train.ports.training import TrainingClient
 from crucible.train.types import Batch
 
-__all__ = ["Evaluator", "NLLEvaluator"]
-
-
-@runtime_checkable
-class Evaluator(Protocol):
-    """Something that scores the current weights; metric names carry their own prefix."""
-
-    def __call__(self, client: TrainingClient) -> dict[str, float]: ...
+__all__ = ["NLLEvaluator"]
 
 
 class NLLEvaluator:
+    """A :class:`~crucible.train.evaluation.protocols.TrainingClientEvaluator`."""
+
     def __init__(self, batches: Sequence[Batch], prefix: str = "val") -> None:
         self.batches = list(batches)
         self.prefix = prefix
@@ -46,6 +41,6 @@ class NLLEvaluator:
         mean = nll / weight if weight else math.nan
         return {
             f"{self.prefix}/nll": mean,
-            f"{self.prefix}/perplexity": math.exp(min(mean, 700.0)),
+            f"{self.prefix}/perplexity": perplexity_from_nll(mean),
             f"{self.prefix}/accuracy": correct / weight if weight else math.nan,
         }
