@@ -6,6 +6,8 @@ import typer
 
 from crucible.cli.info import info
 from crucible.cli.ir import app as ir_app
+from crucible.cli.run import run
+from crucible.cli.runs import compare, report, runs, show
 from crucible.cli.telemetry import app as telemetry_app
 from crucible.cli.trace import app as trace_app
 
@@ -16,6 +18,11 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command()(info)
+app.command()(run)
+app.command()(runs)
+app.command()(show)
+app.command()(report)
+app.command()(compare)
 app.add_typer(ir_app, name="ir")
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(trace_app, name="trace")

@@ -14,6 +14,11 @@ records ``stage_started``, then the block's events (children of the start event)
 ``stage_completed`` with the stage's wall time in ``latency_ms``, or ``stage_failed`` with
 the exception's type and message before the exception propagates. Stages nest; the current
 stage lives in a context variable, so threads and asyncio tasks each see their own.
+
+A tracer may be given a ``clock`` (returning aware datetimes) and an ``id_factory``: the
+events it builds then take their timestamps and ids from them, and stage latencies are
+measured on that clock. The experiment runner passes a logical clock and ids derived from
+the run's seed, so the same run recorded twice has the same trace, hash for hash.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ import contextvars
 import itertools
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -54,11 +60,15 @@ class Tracer:
         sinks: Sequence[Sink] = (),
         experiment_id: str | None = None,
         model: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        id_factory: Callable[[], str] | None = None,
     ) -> None:
         self.chain = chain if isinstance(chain, Chain) else Chain(name=chain or "trace")
         self.sinks: list[Sink] = list(sinks)
         self.experiment_id = experiment_id
         self.model = model
+        self.clock = clock
+        self.id_factory = id_factory
         self._lock = threading.RLock()
         self._stages: contextvars.ContextVar[tuple[StageScope, ...]] = contextvars.ContextVar(
             f"crucible.trace.stages.{next(_tracer_ids)}", default=()
@@ -88,6 +98,10 @@ class Tracer:
         """Build an event with the run's defaults (experiment, model, current stage, the
         stage's start event as parent) and add it. Explicit fields win."""
         stage = self.current_stage
+        if self.id_factory is not None and "id" not in fields:
+            fields["id"] = self.id_factory()
+        if self.clock is not None and "timestamp" not in fields:
+            fields["timestamp"] = self.clock()
         if self.experiment_id is not None:
             fields.setdefault("experiment_id", self.experiment_id)
         if self.model is not None:
@@ -113,7 +127,7 @@ class Tracer:
             yield scope
         except BaseException as exc:
             self._stages.reset(token)
-            elapsed = (time.perf_counter() - began) * 1000.0
+            elapsed, end = self._elapsed_ms(began, started)
             self.record(
                 "stage_failed",
                 f"stage {name} failed: {type(exc).__name__}",
@@ -123,14 +137,25 @@ class Tracer:
                 latency_ms=elapsed,
                 confidence=0.0,
                 metadata={"error_type": type(exc).__name__},
+                **end,
             )
             raise
         self._stages.reset(token)
-        elapsed = (time.perf_counter() - began) * 1000.0
+        elapsed, end = self._elapsed_ms(began, started)
         self.record(
             "stage_completed",
             f"stage {name} completed",
             stage=name,
             parent_id=started.id,
             latency_ms=elapsed,
+            **end,
         )
+
+    def _elapsed_ms(self, began: float, started: Event) -> tuple[float, dict[str, Any]]:
+        """A stage's latency: on the tracer's clock when it has one (and the end event's
+        timestamp, so the two agree), else on the performance counter."""
+        if self.clock is None:
+            return (time.perf_counter() - began) * 1000.0, {}
+        now = self.clock()
+        elapsed = max((now - started.timestamp).total_seconds() * 1000.0, 0.0)
+        return elapsed, {"timestamp": now}

@@ -1,0 +1,265 @@
+"""The ``train.supervised`` stage: supervised fine-tuning of the NumPy LM
+(:func:`crucible.train.train`), from fresh weights or an earlier stage's model.
+
+Options are a :class:`~crucible.pipeline.models.ModelSpec` (the model to build when
+``from_model`` is ``"init"``), the data, and the loop's hyper-parameters (the fields of
+:class:`~crucible.train.SupervisedConfig` that shape training). ``dataset`` is the name of
+an earlier ``dataset`` stage (its train split is trained on, its val split evaluated), a
+``"bundled:NAME"`` set or a file (split by ``val_fraction``); by default the last earlier
+stage that produced splits, else ``bundled:conversations``.
+
+The loop writes its own log (with timings) under ``stages/<name>/train/``; the stage's
+``metrics.jsonl`` holds the same rows without the wall-clock columns, so it is identical
+for identical seeds. A stage killed mid-training resumes from the loop's last checkpoint
+(``save_every``) when the run is resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+
+from crucible.errors import CrucibleError, ErrorItem
+from crucible.pipeline.models import (
+    INIT,
+    ModelSpec,
+    build_client,
+    renderer_for,
+    resolve_model,
+    save_model,
+)
+from crucible.pipeline.stage import StageContext, StageResult
+from crucible.train import EarlyStopping, SupervisedConfig, TrainOnWhat, train
+from crucible.train.adapters.local_datasets import read_examples
+from crucible.train.datasets import SupervisedDataset
+from crucible.train.loggers import JsonLogger, MultiplexLogger
+from crucible.train.schedule import LRSchedule
+
+__all__ = ["SupervisedOptions", "SupervisedStage", "deterministic_row"]
+
+PosInt = Annotated[int, msgspec.Meta(ge=1)]
+NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
+_WALL_CLOCK = ("time/", "throughput/")
+
+
+class SupervisedOptions(ModelSpec, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    from_model: str = INIT
+    dataset: str | None = None
+    train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_MESSAGE
+    max_length: PosInt | None = 512
+    val_fraction: Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)] = 0.1
+    batch_size: PosInt = 32
+    num_epochs: PosInt = 1
+    max_steps: PosInt | None = None
+    learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-3
+    lr_schedule: LRSchedule = "linear"
+    warmup_steps: NonNegInt = 0
+    min_lr_ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
+    weight_decay: NonNegFloat = 0.0
+    grad_accumulation_steps: PosInt = 1
+    grad_clip_norm: NonNegFloat = 1.0
+    eval_every: NonNegInt = 10
+    save_every: NonNegInt = 0
+    early_stopping: EarlyStopping | None = None
+
+
+def deterministic_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A metrics row without its wall-clock columns."""
+    return {k: v for k, v in row.items() if not k.startswith(_WALL_CLOCK)}
+
+
+def _spec_of(options: SupervisedOptions) -> ModelSpec:
+    return ModelSpec(**{f: getattr(options, f) for f in ModelSpec.__struct_fields__})
+
+
+class _ProgressLogger:
+    """Turns the loop's rows into progress reports (total steps come with the hparams)."""
+
+    def __init__(self, ctx: StageContext) -> None:
+        self.ctx = ctx
+        self.total: int | None = None
+
+    def log_hparams(self, config: Any) -> None:
+        total = config.get("total_steps") if isinstance(config, dict) else None
+        self.total = total if isinstance(total, int) else None
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        if step is not None and "train/nll" in metrics:
+            self.ctx.report_progress(step + 1, self.total)
+
+    def log_long_text(self, key: str, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class SupervisedStage:
+    """Supervised fine-tuning (see the module docstring)."""
+
+    name: ClassVar[str] = "train.supervised"
+    Options: ClassVar[type[msgspec.Struct]] = SupervisedOptions
+
+    def __init__(self, options: SupervisedOptions) -> None:
+        self.options = options
+
+    def _earlier(self, ctx: StageContext) -> list[str]:
+        return [s.name for s in ctx.experiment.pipeline[: ctx.index] if s.enabled]
+
+    def check(self, ctx: StageContext) -> list[ErrorItem]:
+        problems = []
+        earlier = self._earlier(ctx)
+        source = self.options.from_model
+        if source != INIT and source not in earlier:
+            problems.append(
+                ErrorItem(
+                    f"{ctx.pointer}/options/from_model",
+                    "stage.model_source",
+                    f"model source {source!r} is neither 'init' nor an earlier enabled stage "
+                    f"({', '.join(earlier) or 'none'})",
+                )
+            )
+        try:
+            build_client(_spec_of(self.options), 0)
+        except (CrucibleError, msgspec.ValidationError, TypeError) as exc:
+            problems.append(ErrorItem(f"{ctx.pointer}/options/model", "stage.model_spec", str(exc)))
+        data = self.options.dataset
+        if (
+            data is not None
+            and data not in earlier
+            and not data.startswith("bundled:")
+            and not Path(data).is_file()
+        ):
+            problems.append(
+                ErrorItem(
+                    f"{ctx.pointer}/options/dataset",
+                    "stage.dataset",
+                    f"{data!r} is neither an earlier stage, 'bundled:NAME' nor a file",
+                )
+            )
+        return problems
+
+    def _data_splits(self, ctx: StageContext) -> dict[str, str] | None:
+        """The earlier stage's split files (absolute), or None for a file/bundled set."""
+        wanted = self.options.dataset
+        candidates = [wanted] if wanted is not None else list(reversed(list(ctx.results)))
+        for name in candidates:
+            result = ctx.results.get(name) if name is not None else None
+            splits = result.outputs.get("splits") if result is not None else None
+            if isinstance(splits, dict):
+                return {k: str(ctx.run_dir / v) for k, v in splits.items() if isinstance(v, str)}
+        return None
+
+    def run(self, ctx: StageContext) -> StageResult:
+        o = self.options
+        client, spec = resolve_model(o.from_model, _spec_of(o), ctx.seed, ctx.results, ctx.run_dir)
+        if o.from_model == INIT:
+            client = build_client(spec, ctx.seed)
+        splits = self._data_splits(ctx)
+        dataset = splits["train"] if splits else (o.dataset or "bundled:conversations")
+        config = SupervisedConfig(
+            log_path=str(ctx.stage_dir / "train"),
+            dataset=dataset,
+            val_fraction=0.0 if splits else o.val_fraction,
+            seed=ctx.seed,
+            loggers=["json"],
+            **{f: getattr(o, f) for f in _LOOP_FIELDS},
+            **{f: getattr(spec, f) for f in ModelSpec.__struct_fields__},
+        )
+        val_data = None
+        if splits and "val" in splits and read_examples(splits["val"]):
+            val_data = SupervisedDataset.from_examples(
+                read_examples(splits["val"]),
+                renderer_for(spec, client.get_tokenizer()),
+                batch_size=o.batch_size,
+                train_on_what=o.train_on_what,
+                max_length=o.max_length,
+                seed=ctx.seed,
+                shuffle=False,
+            )
+        ctx.tracer.record(
+            "training_started",
+            f"train {spec.model} from {o.from_model} on {Path(dataset).name}",
+            f"supervised fine-tuning, learning rate {o.learning_rate}, batch {o.batch_size}",
+            metadata={"from_model": o.from_model, "epochs": o.num_epochs, "max_steps": o.max_steps},
+        )
+        logger = MultiplexLogger([JsonLogger(config.log_path), _ProgressLogger(ctx)])
+        try:
+            outcome = train(config, client=client, val_data=val_data, logger=logger)
+        finally:
+            logger.close()
+        rows = [deterministic_row(r) for r in outcome.history]
+        metrics_file = ctx.stage_dir / "metrics.jsonl"
+        metrics_file.write_bytes(b"".join(msgspec.json.encode(r) + b"\n" for r in rows))
+        final = _final_metrics(rows)
+        final["train/steps"] = float(outcome.steps)
+        for row in rows:
+            if "val/nll" in row:
+                ctx.tracer.record(
+                    "validation_run",
+                    f"val/nll {row['val/nll']:.4f} at step {row.get('step')}",
+                    metadata={"step": row.get("step"), "val/nll": row["val/nll"]},
+                )
+        model_dir = save_model(client, spec, ctx.seed, ctx.stage_dir / "model")
+        rel_model = model_dir.relative_to(ctx.run_dir).as_posix()
+        ctx.tracer.record("model_saved", f"saved the trained model to {rel_model}")
+        ctx.tracer.record(
+            "training_completed",
+            f"finished after {outcome.steps} steps",
+            "early stopping" if outcome.stopped_early else "planned steps done",
+            metadata={k: v for k, v in final.items() if k.startswith(("train/", "val/"))},
+        )
+        return StageResult(
+            metrics=final,
+            outputs={
+                "model_dir": rel_model,
+                "metrics_file": metrics_file.relative_to(ctx.run_dir).as_posix(),
+                "dataset": dataset if not splits else self._dataset_stage(ctx),
+                "steps": outcome.steps,
+            },
+            files=[metrics_file.relative_to(ctx.run_dir).as_posix()],
+        )
+
+    def _dataset_stage(self, ctx: StageContext) -> str | None:
+        wanted = self.options.dataset
+        if wanted is not None:
+            return wanted
+        return next(
+            (n for n in reversed(list(ctx.results)) if "splits" in ctx.results[n].outputs), None
+        )
+
+
+_LOOP_FIELDS = (
+    "train_on_what",
+    "max_length",
+    "batch_size",
+    "num_epochs",
+    "max_steps",
+    "learning_rate",
+    "lr_schedule",
+    "warmup_steps",
+    "min_lr_ratio",
+    "weight_decay",
+    "grad_accumulation_steps",
+    "grad_clip_norm",
+    "eval_every",
+    "save_every",
+    "early_stopping",
+)
+_SKIP_FINAL = ("step", "epoch", "progress", "batch_size", "num_tokens", "num_loss_tokens")
+
+
+def _final_metrics(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Each metric's last value over the rows."""
+    final: dict[str, float] = {}
+    for row in rows:
+        for key, value in row.items():
+            if key in _SKIP_FINAL or isinstance(value, bool):
+                continue
+            if isinstance(value, (int, float)):
+                final[key] = float(value)
+    return final
