@@ -35,6 +35,7 @@ from crucible.pipeline.stage import StageContext, StageResult
 from crucible.train import EarlyStopping, SupervisedConfig, TrainOnWhat, train
 from crucible.train.adapters.local_datasets import read_examples
 from crucible.train.datasets import SupervisedDataset
+from crucible.train.tasks import TASKS
 from crucible.train.loggers import JsonLogger, MultiplexLogger
 from crucible.train.schedule import LRSchedule
 
@@ -132,13 +133,15 @@ class SupervisedStage:
             data is not None
             and data not in earlier
             and not data.startswith("bundled:")
+            and not (data.startswith("task:") and data.removeprefix("task:") in TASKS)
             and not Path(data).is_file()
         ):
             problems.append(
                 ErrorItem(
                     f"{ctx.pointer}/options/dataset",
                     "stage.dataset",
-                    f"{data!r} is neither an earlier stage, 'bundled:NAME' nor a file",
+                    f"{data!r} is neither an earlier stage, 'bundled:NAME', 'task:NAME' "
+                    f"(one of {', '.join(TASKS)}) nor a file",
                 )
             )
         return problems

@@ -25,8 +25,18 @@ class RunParts:
     val: SupervisedDataset | None
 
 
+TASK_EXAMPLES = 2000
+"""How many problems ``task:NAME`` trains on (drawn from the task's stream with seed 0)."""
+
+
 def load_examples(spec: str) -> list[Example]:
-    """``bundled:NAME`` for a data set shipped with crucible, else a JSONL/Parquet path."""
+    """``bundled:NAME`` for a data set shipped with crucible, ``task:NAME`` for
+    :data:`TASK_EXAMPLES` problems of a bundled verifiable task (:mod:`crucible.train.tasks`),
+    else a JSONL/Parquet path."""
+    if spec.startswith("task:"):
+        from crucible.train.tasks import get_task
+
+        return list(get_task(spec.removeprefix("task:")).examples(TASK_EXAMPLES, seed=0))
     if spec.startswith("bundled:"):
         return read_examples(bundled_path(spec.removeprefix("bundled:")))
     return read_examples(spec)
