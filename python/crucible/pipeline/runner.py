@@ -32,6 +32,7 @@ from crucible.ir.experiment import Experiment
 from crucible.pipeline.files import load_experiment
 from crucible.pipeline.outcome import ProgressCallback, RunResult, StageProgress
 from crucible.pipeline.plan import Plan, PlannedStage, make_context, prepare
+from crucible.pipeline.report import render_report
 from crucible.pipeline.rundir import (
     RunDir,
     RunRecord,
@@ -232,6 +233,7 @@ class _Execution:
             raise
         finally:
             self._close(trace, telemetry)
+        self._refresh_reports()
         return RunResult(
             "completed" if record.status == "completed" else "failed",
             record.seed,
@@ -245,6 +247,13 @@ class _Execution:
             failed_stage=record.failed_stage,
             trace_head=record.trace_head,
         )
+
+    def _refresh_reports(self) -> None:
+        """A report stage renders while its run is still going; render it again once the
+        record is final, so the report shows the final status and trace head."""
+        for state in self.record.stages:
+            if state.reference == "report" and state.status == "completed":
+                render_report(self.run.path, self.run.path / "stages" / state.name)
 
     def _stages(self, trace: RunTrace, telemetry: TelemetryExperiment) -> None:
         meta = {"pipeline_id": self.record.run_id, "name": self.record.experiment_id}
