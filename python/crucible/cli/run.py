@@ -99,6 +99,24 @@ def _problems(source: ExperimentFile | None, exc: ValidationError) -> list[str]:
     return [str(item) for item in exc.items]
 
 
+def _verdict_lines(result: RunResult) -> list[str]:
+    """One line per statistical verdict (the answer a user ran the experiment for)."""
+    lines = []
+    for stage in result.results.values():
+        for v in stage.outputs.get("verdicts") or []:
+            if not isinstance(v, dict) or v.get("baseline") is None:
+                continue
+            mark = "[green]significant[/]" if v.get("significant") else "not significant"
+            lines.append(
+                f"{v.get('metric')}: {v.get('candidate')} {v.get('estimate', 0):.4g} vs "
+                f"{v.get('baseline')} {v.get('baseline_estimate', 0):.4g}, difference "
+                f"{v.get('difference', 0):.4g} "
+                f"[{v.get('ci_low', 0):.4g}, {v.get('ci_high', 0):.4g}]"
+                f" ({v.get('test')}, adjusted p={v.get('adjusted_pvalue', 1):.3g}): {mark}"
+            )
+    return lines
+
+
 def _summary(result: RunResult) -> None:
     console = Console(highlight=False, soft_wrap=True)
     table = Table(title=f"run {result.run_id}: {result.status}")
@@ -111,8 +129,14 @@ def _summary(result: RunResult) -> None:
         reused = " (reused)" if name in result.reused else ""
         table.add_row(name + reused, shown + more)
     console.print(table)
+    for line in _verdict_lines(result):
+        console.print(line)
     if result.run_dir is not None:
         console.print(f"run directory: {result.run_dir}")
+        for stage in result.results.values():
+            html = stage.outputs.get("html")
+            if isinstance(html, str):
+                console.print(f"report: {result.run_dir / html}")
         console.print(f"trace: {result.run_dir / 'trace.html'} (head {result.trace_head})")
     if result.error:
         console.print(f"[red]failed in {result.failed_stage}:[/] {result.error}")
