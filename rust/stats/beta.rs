@@ -115,7 +115,9 @@ fn power_terms(a: f64, b: f64, x: Dd, ln_x: f64, ln_y: f64) -> f64 {
         return (a * ln_x + b * ln_y - ln_beta(a, b)).exp();
     }
     let n = a + b;
-    let lambda = (Dd::new(a) - Dd::new(n) * x).to_f64();
+    // a + b in double-double: with a ~ 1e6 a double drops b's low bits, and λ is a small
+    // difference of large numbers, so those bits are most of its value's precision.
+    let lambda = (Dd::new(a) - (Dd::new(a) + Dd::new(b)) * x).to_f64();
     let spread = a * log1p_remainder(-lambda / a) + b * log1p_remainder(lambda / b);
     let corr = stirling_remainder(a) + stirling_remainder(b) - stirling_remainder(n);
     let scale = (a / n * b / (2.0 * std::f64::consts::PI)).sqrt();
