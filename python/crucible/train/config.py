@@ -8,21 +8,31 @@ resumed under the same run.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from crucible.ir import fingerprint
 from crucible.train.renderers.base import TrainOnWhat
-from crucible.train.schedule import LRSchedule
+from crucible.train.run_settings import (
+    Beta,
+    LoggerName,
+    NonNegFloat,
+    NonNegInt,
+    PosInt,
+    TrainingSettings,
+    settings_fingerprint,
+)
 
-__all__ = ["EarlyStopping", "LoggerName", "SupervisedConfig", "config_fingerprint"]
-
-PosInt = Annotated[int, msgspec.Meta(ge=1)]
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
-NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
-Beta = Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)]
-LoggerName = Literal["json", "console", "tensorboard", "wandb", "mlflow", "neptune"]
+__all__ = [
+    "Beta",
+    "EarlyStopping",
+    "LoggerName",
+    "NonNegFloat",
+    "NonNegInt",
+    "PosInt",
+    "SupervisedConfig",
+    "config_fingerprint",
+]
 
 
 class EarlyStopping(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -36,7 +46,7 @@ class EarlyStopping(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     restore_best: bool = True
 
 
-class SupervisedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class SupervisedConfig(TrainingSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One supervised fine-tuning run.
 
     Steps: each optimizer step takes ``grad_accumulation_steps`` batches of ``batch_size``
@@ -47,10 +57,6 @@ class SupervisedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """
 
     log_path: str
-    model: str = "numpy-lm-small"
-    model_overrides: dict[str, Any] = msgspec.field(default_factory=dict)
-    tokenizer: str = "byte"
-    renderer: str = "role_colon"
     dataset: str = "bundled:conversations"
     train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_MESSAGE
     max_length: PosInt | None = 512
@@ -58,17 +64,7 @@ class SupervisedConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     batch_size: PosInt = 32
     num_epochs: PosInt = 1
     max_steps: PosInt | None = None
-    learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-3
-    lr_schedule: LRSchedule = "linear"
-    warmup_steps: NonNegInt = 0
-    min_lr_ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
-    adam_beta1: Beta = 0.9
-    adam_beta2: Beta = 0.95
-    adam_eps: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-8
-    weight_decay: NonNegFloat = 0.0
     grad_accumulation_steps: PosInt = 1
-    grad_clip_norm: NonNegFloat = 1.0
-    eval_every: NonNegInt = 10
     save_every: NonNegInt = 0
     keep_last: PosInt = 3
     keep_best: bool = True
@@ -84,5 +80,4 @@ _NOT_TRAINING = ("log_path", "loggers", "resume", "save_every", "keep_last", "ke
 def config_fingerprint(config: SupervisedConfig) -> str:
     """SHA-256 of the canonical JSON (``crucible.ir.fingerprint``) of the fields that change
     what is trained: paths, loggers and retention are left out."""
-    fields = msgspec.to_builtins(config)
-    return fingerprint({k: v for k, v in fields.items() if k not in _NOT_TRAINING})
+    return settings_fingerprint(config, _NOT_TRAINING)

@@ -21,7 +21,7 @@ import msgspec
 from crucible.errors import ConfigurationError, ErrorItem
 from crucible.pipeline.models import INIT, ModelSpec, load_model, model_dir_of, resolve_model
 from crucible.pipeline.stage import StageContext, StageResult
-from crucible.pipeline.stages.dpo import (
+from crucible.pipeline.stages.training import (
     check_model_fields,
     check_source,
     earlier_stages,

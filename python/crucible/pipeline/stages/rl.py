@@ -22,32 +22,28 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 
 from crucible.errors import CrucibleError, ErrorItem
-from crucible.pipeline.models import (
-    INIT,
-    ModelSpec,
-    build_client,
-    renderer_for,
-    resolve_model,
-    save_model,
-)
+from crucible.pipeline.models import ModelSpec, renderer_for, resolve_model, save_model
 from crucible.pipeline.stage import StageContext, StageResult
+from crucible.pipeline.stages.training import (
+    TrainingStageOptions,
+    check_from_model,
+    check_model_spec,
+    spec_of,
+)
 from crucible.train.rl import RLConfig, RLLoss, train_rl
+from crucible.train.run_settings import NonNegFloat, NonNegInt, PosInt
 from crucible.train.schedule import LRSchedule
 from crucible.train.tasks import TaskAccuracyEvaluator, get_task
 
 __all__ = ["RLOptions", "RLStage"]
 
-PosInt = Annotated[int, msgspec.Meta(ge=1)]
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
-NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
 EVAL_SEED_OFFSET = 7919
 """Held-out problems come from another stream than training's (seed + this offset)."""
 
 
-class RLOptions(ModelSpec, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class RLOptions(TrainingStageOptions, frozen=True, kw_only=True, forbid_unknown_fields=True):
     model: str = "numpy-lm-tiny"
     model_overrides: dict[str, Any] = msgspec.field(default_factory=lambda: {"context": 16})
-    from_model: str = INIT
     task: str = "next_letter"
     task_options: dict[str, Any] = msgspec.field(default_factory=dict)
     partial_credit: bool = True
@@ -63,16 +59,10 @@ class RLOptions(ModelSpec, frozen=True, kw_only=True, forbid_unknown_fields=True
     num_substeps: PosInt = 1
     learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-2
     lr_schedule: LRSchedule = "constant"
-    warmup_steps: NonNegInt = 0
     max_tokens: PosInt = 1
     temperature: Annotated[float, msgspec.Meta(gt=0.0)] = 1.0
     eval_every: NonNegInt = 0
     eval_problems: NonNegInt = 32
-    save_every: NonNegInt = 0
-
-
-def _spec_of(options: RLOptions) -> ModelSpec:
-    return ModelSpec(**{f: getattr(options, f) for f in ModelSpec.__struct_fields__})
 
 
 class RLStage:
@@ -86,21 +76,8 @@ class RLStage:
 
     def check(self, ctx: StageContext) -> list[ErrorItem]:
         opts, where = self.options, f"{ctx.pointer}/options"
-        problems = []
-        earlier = [s.name for s in ctx.experiment.pipeline[: ctx.index] if s.enabled]
-        if opts.from_model != INIT and opts.from_model not in earlier:
-            problems.append(
-                ErrorItem(
-                    f"{where}/from_model",
-                    "stage.model_source",
-                    f"model source {opts.from_model!r} is neither 'init' nor an earlier "
-                    f"enabled stage ({', '.join(earlier) or 'none'})",
-                )
-            )
-        try:
-            build_client(_spec_of(opts), 0)
-        except (CrucibleError, msgspec.ValidationError, TypeError) as exc:
-            problems.append(ErrorItem(f"{where}/model", "stage.model_spec", str(exc)))
+        problems = check_from_model(ctx, opts.from_model)
+        problems += check_model_spec(ctx, spec_of(opts))
         try:
             get_task(opts.task, partial_credit=opts.partial_credit, **opts.task_options)
         except CrucibleError as exc:
@@ -153,7 +130,7 @@ class RLStage:
     def run(self, ctx: StageContext) -> StageResult:
         opts = self.options
         client, spec = resolve_model(
-            opts.from_model, _spec_of(opts), ctx.seed, ctx.results, ctx.run_dir
+            opts.from_model, spec_of(opts), ctx.seed, ctx.results, ctx.run_dir
         )
         config = self._config(ctx, spec)
         task = get_task(opts.task, partial_credit=opts.partial_credit, **opts.task_options)

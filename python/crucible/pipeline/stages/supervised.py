@@ -22,33 +22,32 @@ from typing import Annotated, Any, ClassVar
 
 import msgspec
 
-from crucible.errors import CrucibleError, ErrorItem
-from crucible.pipeline.models import (
-    INIT,
-    ModelSpec,
-    build_client,
-    renderer_for,
-    resolve_model,
-    save_model,
-)
+from crucible.errors import ErrorItem
+from crucible.pipeline.models import INIT, ModelSpec, build_client, renderer_for, resolve_model
 from crucible.pipeline.stage import StageContext, StageResult
+from crucible.pipeline.stages.training import (
+    TrainingStageOptions,
+    check_from_model,
+    check_model_spec,
+    earlier_stages,
+    spec_of,
+    stage_logger,
+    training_result,
+)
 from crucible.train import EarlyStopping, SupervisedConfig, TrainOnWhat, train
 from crucible.train.adapters.local_datasets import read_examples
 from crucible.train.datasets import SupervisedDataset
+from crucible.train.run_settings import NonNegFloat, PosInt
 from crucible.train.tasks import TASKS
-from crucible.train.loggers import JsonLogger, MultiplexLogger
-from crucible.train.schedule import LRSchedule
 
 __all__ = ["SupervisedOptions", "SupervisedStage", "deterministic_row"]
 
-PosInt = Annotated[int, msgspec.Meta(ge=1)]
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
-NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
 _WALL_CLOCK = ("time/", "throughput/")
 
 
-class SupervisedOptions(ModelSpec, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    from_model: str = INIT
+class SupervisedOptions(
+    TrainingStageOptions, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
     dataset: str | None = None
     train_on_what: TrainOnWhat = TrainOnWhat.LAST_ASSISTANT_MESSAGE
     max_length: PosInt | None = 512
@@ -56,47 +55,16 @@ class SupervisedOptions(ModelSpec, frozen=True, kw_only=True, forbid_unknown_fie
     batch_size: PosInt = 32
     num_epochs: PosInt = 1
     max_steps: PosInt | None = None
-    learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-3
-    lr_schedule: LRSchedule = "linear"
-    warmup_steps: NonNegInt = 0
     min_lr_ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
     weight_decay: NonNegFloat = 0.0
     grad_accumulation_steps: PosInt = 1
     grad_clip_norm: NonNegFloat = 1.0
-    eval_every: NonNegInt = 10
-    save_every: NonNegInt = 0
     early_stopping: EarlyStopping | None = None
 
 
 def deterministic_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A metrics row without its wall-clock columns."""
     return {k: v for k, v in row.items() if not k.startswith(_WALL_CLOCK)}
-
-
-def _spec_of(options: SupervisedOptions) -> ModelSpec:
-    return ModelSpec(**{f: getattr(options, f) for f in ModelSpec.__struct_fields__})
-
-
-class _ProgressLogger:
-    """Turns the loop's rows into progress reports (total steps come with the hparams)."""
-
-    def __init__(self, ctx: StageContext) -> None:
-        self.ctx = ctx
-        self.total: int | None = None
-
-    def log_hparams(self, config: Any) -> None:
-        total = config.get("total_steps") if isinstance(config, dict) else None
-        self.total = total if isinstance(total, int) else None
-
-    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        if step is not None and "train/nll" in metrics:
-            self.ctx.report_progress(step + 1, self.total)
-
-    def log_long_text(self, key: str, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class SupervisedStage:
@@ -108,26 +76,10 @@ class SupervisedStage:
     def __init__(self, options: SupervisedOptions) -> None:
         self.options = options
 
-    def _earlier(self, ctx: StageContext) -> list[str]:
-        return [s.name for s in ctx.experiment.pipeline[: ctx.index] if s.enabled]
-
     def check(self, ctx: StageContext) -> list[ErrorItem]:
-        problems = []
-        earlier = self._earlier(ctx)
-        source = self.options.from_model
-        if source != INIT and source not in earlier:
-            problems.append(
-                ErrorItem(
-                    f"{ctx.pointer}/options/from_model",
-                    "stage.model_source",
-                    f"model source {source!r} is neither 'init' nor an earlier enabled stage "
-                    f"({', '.join(earlier) or 'none'})",
-                )
-            )
-        try:
-            build_client(_spec_of(self.options), 0)
-        except (CrucibleError, msgspec.ValidationError, TypeError) as exc:
-            problems.append(ErrorItem(f"{ctx.pointer}/options/model", "stage.model_spec", str(exc)))
+        earlier = earlier_stages(ctx)
+        problems = check_from_model(ctx, self.options.from_model)
+        problems += check_model_spec(ctx, spec_of(self.options))
         data = self.options.dataset
         if (
             data is not None
@@ -159,7 +111,7 @@ class SupervisedStage:
 
     def run(self, ctx: StageContext) -> StageResult:
         o = self.options
-        client, spec = resolve_model(o.from_model, _spec_of(o), ctx.seed, ctx.results, ctx.run_dir)
+        client, spec = resolve_model(o.from_model, spec_of(o), ctx.seed, ctx.results, ctx.run_dir)
         if o.from_model == INIT:
             client = build_client(spec, ctx.seed)
         splits = self._data_splits(ctx)
@@ -190,7 +142,7 @@ class SupervisedStage:
             f"supervised fine-tuning, learning rate {o.learning_rate}, batch {o.batch_size}",
             metadata={"from_model": o.from_model, "epochs": o.num_epochs, "max_steps": o.max_steps},
         )
-        logger = MultiplexLogger([JsonLogger(config.log_path), _ProgressLogger(ctx)])
+        logger = stage_logger(ctx, config.log_path)
         try:
             outcome = train(config, client=client, val_data=val_data, logger=logger)
         finally:
@@ -207,25 +159,16 @@ class SupervisedStage:
                     f"val/nll {row['val/nll']:.4f} at step {row.get('step')}",
                     metadata={"step": row.get("step"), "val/nll": row["val/nll"]},
                 )
-        model_dir = save_model(client, spec, ctx.seed, ctx.stage_dir / "model")
-        rel_model = model_dir.relative_to(ctx.run_dir).as_posix()
-        ctx.tracer.record("model_saved", f"saved the trained model to {rel_model}")
+        source = dataset if not splits else self._dataset_stage(ctx)
+        extra = {"dataset": source, "steps": outcome.steps}
+        result = training_result(ctx, client, spec, final, extra)
         ctx.tracer.record(
             "training_completed",
             f"finished after {outcome.steps} steps",
             "early stopping" if outcome.stopped_early else "planned steps done",
             metadata={k: v for k, v in final.items() if k.startswith(("train/", "val/"))},
         )
-        return StageResult(
-            metrics=final,
-            outputs={
-                "model_dir": rel_model,
-                "metrics_file": metrics_file.relative_to(ctx.run_dir).as_posix(),
-                "dataset": dataset if not splits else self._dataset_stage(ctx),
-                "steps": outcome.steps,
-            },
-            files=[metrics_file.relative_to(ctx.run_dir).as_posix()],
-        )
+        return result
 
     def _dataset_stage(self, ctx: StageContext) -> str | None:
         wanted = self.options.dataset

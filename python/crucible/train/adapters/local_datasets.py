@@ -10,12 +10,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from crucible.errors import ConfigurationError, NotFoundError, SerializationError
+from crucible.errors import ConfigurationError, NotFoundError
 from crucible.train.datasets.examples import Example, example_from_record
+from crucible.train.datasets.jsonl import jsonl_records
 from crucible.train.datasets.order import epoch_order, split_indices
 
 __all__ = ["LocalDatasetStore", "read_examples"]
@@ -24,20 +24,7 @@ _SUFFIXES = (".jsonl", ".parquet")
 
 
 def _read_jsonl(path: Path) -> list[Example]:
-    out = []
-    with path.open("rb") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                record = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                raise SerializationError(f"{where}: {exc}") from None
-            if not isinstance(record, dict):
-                raise SerializationError(f"{where}: expected a JSON object")
-            out.append(example_from_record(record, where))
-    return out
+    return [example_from_record(record, where) for record, where in jsonl_records(path)]
 
 
 def _read_parquet(path: Path) -> list[Example]:

@@ -9,26 +9,26 @@ same fields as options); :class:`DistillConfig` adds where the run writes. A ste
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from crucible.ir import fingerprint
-from crucible.train.config import Beta, LoggerName, NonNegFloat, NonNegInt, PosInt
-from crucible.train.schedule import LRSchedule
+from crucible.train.run_settings import (
+    LoggerName,
+    NonNegInt,
+    PosInt,
+    TrainingSettings,
+    settings_fingerprint,
+)
 
 __all__ = ["DistillConfig", "DistillSettings", "distill_fingerprint"]
 
 
-class DistillSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class DistillSettings(TrainingSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What the student learns and how. ``kl_coef`` scales the per-token reverse KL that
     becomes the (negative) advantage; ``kl_discount`` > 0 also charges each token for the
     discounted KL of the tokens after it. ``loss_fn`` is the policy-gradient surrogate."""
 
-    model: str = "numpy-lm-small"
-    model_overrides: dict[str, Any] = msgspec.field(default_factory=dict)
-    tokenizer: str = "byte"
-    renderer: str = "role_colon"
     dataset: str = "bundled:conversations"
     val_fraction: Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)] = 0.1
     prompts_per_batch: PosInt = 8
@@ -40,16 +40,6 @@ class DistillSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     loss_fn: Literal["importance_sampling", "ppo"] = "importance_sampling"
     num_epochs: PosInt = 1
     max_steps: PosInt | None = None
-    learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-3
-    lr_schedule: LRSchedule = "linear"
-    warmup_steps: NonNegInt = 0
-    min_lr_ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
-    adam_beta1: Beta = 0.9
-    adam_beta2: Beta = 0.95
-    adam_eps: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-8
-    weight_decay: NonNegFloat = 0.0
-    grad_clip_norm: NonNegFloat = 1.0
-    eval_every: NonNegInt = 10
     eval_prompts: PosInt = 32
     eval_samples_per_prompt: PosInt = 2
 
@@ -71,5 +61,4 @@ _NOT_TRAINING = ("log_path", "loggers", "resume", "save_every", "keep_last")
 
 def distill_fingerprint(config: DistillSettings) -> str:
     """SHA-256 of the fields that change what is trained (paths and logging left out)."""
-    fields = msgspec.to_builtins(config)
-    return fingerprint({k: v for k, v in fields.items() if k not in _NOT_TRAINING})
+    return settings_fingerprint(config, _NOT_TRAINING)

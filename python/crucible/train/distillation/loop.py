@@ -14,16 +14,13 @@ the same rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from crucible import prng
-from crucible.train.adapters import numpy_lm
-from crucible.train.checkpoint import CheckpointManager
 from crucible.train.datasets.order import split_indices
 from crucible.train.distillation.config import DistillConfig, distill_fingerprint
 from crucible.train.distillation.evaluation import ReverseKLEvaluator
@@ -36,28 +33,22 @@ from crucible.train.distillation.rollouts import (
 )
 from crucible.train.evaluation import Evaluator
 from crucible.train.instrumentation import RunInstruments, Tracer
-from crucible.train.loggers import Logger, dump_config, read_metrics, rewind_metrics, setup_logger
+from crucible.train.loggers import Logger
 from crucible.train.ports.sampling import SamplingClient
 from crucible.train.ports.training import TrainingClient
-from crucible.train.renderers import get_renderer, renderer_special_tokens
-from crucible.train.schedule import lr_multiplier
+from crucible.train.renderers import get_renderer
+from crucible.train.steps import EpochOutcome, EpochRun, fresh_client
 from crucible.train.supervised.build import load_examples
-from crucible.train.tokenizers import Tokenizer, get_tokenizer
-from crucible.train.types import AdamParams, ModelInput, SamplingParams
+from crucible.train.tokenizers import Tokenizer
+from crucible.train.types import ModelInput, SamplingParams
 
 __all__ = ["DistillResult", "build_prompt_sets", "train_distill"]
 
 
 @dataclass
-class DistillResult:
-    """How the run ended: steps done, every logged row, the final numbers, the student."""
-
-    steps: int
-    total_steps: int
-    history: list[dict[str, Any]] = field(default_factory=list)
-    final_metrics: dict[str, float] = field(default_factory=dict)
-    resumed_from: int | None = None
-    client: TrainingClient | None = None
+class DistillResult(EpochOutcome):
+    """How the distillation ended: steps done, every logged row, the final numbers, the
+    student."""
 
 
 def build_prompt_sets(
@@ -84,7 +75,7 @@ def sampling_params(config: DistillConfig, stop: list[int] | list[str]) -> Sampl
     )
 
 
-class _DistillRun:
+class _DistillRun(EpochRun[DistillConfig]):
     def __init__(
         self,
         config: DistillConfig,
@@ -95,66 +86,17 @@ class _DistillRun:
         evaluators: list[Evaluator],
         instruments: RunInstruments,
     ) -> None:
-        self.cfg = config
-        self.student = student
+        super().__init__(
+            config,
+            student,
+            steps_per_epoch=len(prompts),
+            fingerprint=distill_fingerprint(config),
+            evaluators=evaluators,
+            instruments=instruments,
+        )
         self.teacher = teacher
         self.prompts = prompts
         self.params = params
-        self.evaluators = evaluators
-        self.inst = instruments
-        self.steps_per_epoch = len(prompts)
-        total = self.steps_per_epoch * config.num_epochs
-        self.total = min(total, config.max_steps) if config.max_steps else total
-        self.ckpts = CheckpointManager(
-            Path(config.log_path) / "checkpoints", keep_last=config.keep_last, keep_best=False
-        )
-        self.fingerprint = distill_fingerprint(config)
-        self.step = 0
-        self.completed = False
-        self.resumed_from: int | None = None
-
-    def resume(self) -> None:
-        ckpt = self.ckpts.load_latest(self.student)
-        if ckpt is None or ckpt.manifest.config_fingerprint != self.fingerprint:
-            return
-        self.step = int(ckpt.manifest.loop_state.get("step", 0))
-        self.completed = bool(ckpt.manifest.loop_state.get("completed", False))
-        self.resumed_from = self.step
-        if not self.completed:
-            rewind_metrics(self.cfg.log_path, self.step)
-        self.inst.resumed(self.step, str(ckpt.path))
-
-    def save(self, kind: str, metrics: Mapping[str, Any]) -> None:
-        ckpt = self.ckpts.save(
-            self.student,
-            kind=kind,  # type: ignore[arg-type]
-            step=self.step,
-            metrics={k: v for k, v in metrics.items() if isinstance(v, float)},
-            config_fingerprint=self.fingerprint,
-            loop_state={"step": self.step, "completed": self.completed},
-        )
-        size = sum(f.stat().st_size for f in ckpt.path.iterdir())
-        self.inst.checkpoint_saved(str(ckpt.path), step=self.step, kind=kind, size_bytes=size)
-
-    def evaluate(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for evaluator in self.evaluators:
-            out.update(evaluator(self.student))
-        return out
-
-    def adam(self) -> AdamParams:
-        cfg = self.cfg
-        mult = lr_multiplier(
-            cfg.lr_schedule, self.step, self.total, cfg.warmup_steps, cfg.min_lr_ratio
-        )
-        return AdamParams(
-            learning_rate=cfg.learning_rate * mult,
-            beta1=cfg.adam_beta1,
-            beta2=cfg.adam_beta2,
-            eps=cfg.adam_eps,
-            weight_decay=cfg.weight_decay,
-            grad_clip_norm=cfg.grad_clip_norm,
-        )
 
     def train_step(self) -> dict[str, Any]:
         cfg = self.cfg
@@ -163,7 +105,7 @@ class _DistillRun:
         draws = prng.default_rng([cfg.seed, 0xD157, self.step]).integers(
             0, 2**62, size=len(prompts)
         )
-        sampler = self.student.save_weights_and_get_sampling_client(f"distill-{self.step}")
+        sampler = self.client.save_weights_and_get_sampling_client(f"distill-{self.step}")
         rollouts = sample_rollouts(
             sampler, prompts, cfg.samples_per_prompt, self.params, [int(s) for s in draws]
         )
@@ -177,8 +119,8 @@ class _DistillRun:
             for g in graded
         ]
         hp = self.adam()
-        self.student.forward_backward(data, cfg.loss_fn)
-        opt = self.student.optim_step(hp)
+        self.client.forward_backward(data, cfg.loss_fn)
+        opt = self.client.optim_step(hp)
         student = np.concatenate([g.rollout.logprobs for g in graded])
         teacher = np.concatenate([g.teacher_logprobs for g in graded])
         return {
@@ -195,30 +137,6 @@ class _DistillRun:
             "num_tokens": num_tokens,
         }
 
-    def run(self, logger: Logger) -> dict[str, float]:
-        final: dict[str, float] = {}
-        last: dict[str, Any] = {}
-        while self.step < self.total and not self.completed:
-            metrics: dict[str, Any] = {}
-            if self.evaluators and self.cfg.eval_every and self.step % self.cfg.eval_every == 0:
-                metrics.update(self.evaluate())
-            metrics.update(self.train_step())  # no wall time here: rows must be reproducible
-            logger.log_metrics(metrics, self.step)
-            self.step += 1
-            last = metrics
-            due = self.cfg.save_every and self.step % self.cfg.save_every == 0
-            if due and self.step < self.total:
-                self.save("periodic", metrics)
-        if not self.completed:
-            final = self.evaluate()
-            if final:
-                logger.log_metrics(final, self.step)
-            self.completed = True
-            self.save("final", {**last, **final})
-        elif not last:  # resumed a finished run: report its numbers again, log nothing
-            final = self.evaluate()
-        return {k: float(v) for k, v in {**last, **final}.items() if isinstance(v, (int, float))}
-
 
 def train_distill(
     config: DistillConfig,
@@ -234,10 +152,7 @@ def train_distill(
     """Run (or resume) on-policy distillation of ``teacher`` (which must share the
     student's tokenizer) into ``student``; anything not passed is built from ``config``."""
     if student is None:
-        tokenizer = get_tokenizer(config.tokenizer, renderer_special_tokens(config.renderer))
-        student = numpy_lm.create(
-            config.model, tokenizer, seed=config.seed, **config.model_overrides
-        )
+        student = fresh_client(config, config.seed)
     stop = get_renderer(config.renderer, student.get_tokenizer()).stop_sequences()
     if train_prompts is None:
         train_prompts, built_val = build_prompt_sets(config, student.get_tokenizer())
@@ -267,35 +182,11 @@ def train_distill(
             f"step, advantage = -{config.kl_coef} x per-token reverse KL, {config.loss_fn}",
             metadata={"total_steps": run.total, "resumed_from": run.resumed_from},
         )
-    own_logger = logger is None
-    log = logger or setup_logger(config.loggers, config.log_path, total_steps=run.total)
-    hparams = {"config": dump_config(config), "total_steps": run.total, "objective": "distill"}
-    try:
-        log.log_hparams(hparams)
-        inst.started(hparams, total_steps=run.total, epochs=config.num_epochs)
-        final = run.run(log)
-        inst.completed(
-            steps=run.step,
-            epochs=-(-run.step // max(run.steps_per_epoch, 1)),
-            final_loss=final.get("distill/reverse_kl"),
-        )
-    except BaseException as exc:
-        inst.failed(exc)
-        raise
-    finally:
-        if own_logger:
-            log.close()
+    final = run.drive(logger, "distill", "distill/reverse_kl")
     if tracer is not None:
         tracer.record(
             "training_completed",
             f"distillation finished after {run.step} steps",
             metadata={k: v for k, v in final.items() if np.isfinite(v)},
         )
-    return DistillResult(
-        steps=run.step,
-        total_steps=run.total,
-        history=read_metrics(config.log_path),
-        final_metrics=final,
-        resumed_from=run.resumed_from,
-        client=student,
-    )
+    return DistillResult.of(run, final)

@@ -23,11 +23,11 @@ from crucible.errors import (
     ConfigurationError,
     InvalidArgumentError,
     NotFoundError,
-    SerializationError,
 )
 from crucible.train.adapters.local_datasets import read_examples
 from crucible.train.data import bundled_path
 from crucible.train.datasets.examples import Example, example_from_record, messages_of
+from crucible.train.datasets.jsonl import jsonl_records
 from crucible.train.datasets.order import split_indices
 from crucible.train.renderers.messages import Message, text_content
 
@@ -78,21 +78,11 @@ def _group_of(record: Mapping[str, Any]) -> dict[str, str]:
 
 def _read_jsonl_items(path: Path) -> list[EvalItem]:
     items: list[EvalItem] = []
-    with path.open("rb") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                record = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                raise SerializationError(f"{where}: {exc}") from None
-            if not isinstance(record, dict):
-                raise SerializationError(f"{where}: expected a JSON object")
-            raw_id = record.get("id")
-            item_id = str(raw_id) if isinstance(raw_id, (str, int)) else str(len(items))
-            example = example_from_record(record, where)
-            items.append(item_from_example(example, id=item_id, group=_group_of(record)))
+    for record, where in jsonl_records(path):
+        raw_id = record.get("id")
+        item_id = str(raw_id) if isinstance(raw_id, (str, int)) else str(len(items))
+        example = example_from_record(record, where)
+        items.append(item_from_example(example, id=item_id, group=_group_of(record)))
     return items
 
 

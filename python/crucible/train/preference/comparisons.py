@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from crucible.errors import NotFoundError, SerializationError
+from crucible.train.datasets.jsonl import jsonl_records
 from crucible.train.renderers.messages import Message
 
 __all__ = [
@@ -85,20 +86,10 @@ def read_comparisons(path: str | Path) -> list[Comparison]:
     if not p.is_file():
         raise NotFoundError(f"no preference data file at {p}")
     out = []
-    with p.open("rb") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{p}:{lineno}"
-            try:
-                record = msgspec.json.decode(line)
-            except msgspec.DecodeError as exc:
-                raise SerializationError(f"{where}: {exc}") from None
-            if not isinstance(record, dict):
-                raise SerializationError(f"{where}: expected a JSON object")
-            comparison = comparison_from_record(record, where)
-            if comparison is not None:
-                out.append(comparison)
+    for record, where in jsonl_records(p):
+        comparison = comparison_from_record(record, where)
+        if comparison is not None:
+            out.append(comparison)
     return out
 
 

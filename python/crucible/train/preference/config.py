@@ -8,43 +8,33 @@ same fields as options; :class:`DPOConfig` adds where the run writes. A step tak
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
-from crucible.ir import fingerprint
-from crucible.train.config import Beta, LoggerName, NonNegFloat, NonNegInt, PosInt
-from crucible.train.schedule import LRSchedule
+from crucible.train.run_settings import (
+    LoggerName,
+    NonNegInt,
+    PosInt,
+    TrainingSettings,
+    settings_fingerprint,
+)
 
 __all__ = ["DPOConfig", "DPOSettings", "dpo_fingerprint"]
 
 
-class DPOSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class DPOSettings(TrainingSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What is trained and how. ``beta`` scales the implicit reward ``β(π - π_ref)``;
     ``label_smoothing`` ε > 0 is conservative DPO (each label wrong with probability ε)."""
 
-    model: str = "numpy-lm-small"
-    model_overrides: dict[str, Any] = msgspec.field(default_factory=dict)
-    tokenizer: str = "byte"
-    renderer: str = "role_colon"
     dataset: str = "bundled:preferences"
     max_length: PosInt | None = 256
     val_fraction: Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)] = 0.1
     batch_size: PosInt = 16
     num_epochs: PosInt = 1
     max_steps: PosInt | None = None
-    learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-3
-    lr_schedule: LRSchedule = "linear"
-    warmup_steps: NonNegInt = 0
-    min_lr_ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
     beta: Annotated[float, msgspec.Meta(gt=0.0)] = 0.1
     label_smoothing: Annotated[float, msgspec.Meta(ge=0.0, lt=0.5)] = 0.0
-    adam_beta1: Beta = 0.9
-    adam_beta2: Beta = 0.95
-    adam_eps: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-8
-    weight_decay: NonNegFloat = 0.0
-    grad_clip_norm: NonNegFloat = 1.0
-    eval_every: NonNegInt = 10
 
 
 class DPOConfig(DPOSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -64,5 +54,4 @@ _NOT_TRAINING = ("log_path", "loggers", "resume", "save_every", "keep_last")
 
 def dpo_fingerprint(config: DPOSettings) -> str:
     """SHA-256 of the fields that change what is trained (paths and logging left out)."""
-    fields = msgspec.to_builtins(config)
-    return fingerprint({k: v for k, v in fields.items() if k not in _NOT_TRAINING})
+    return settings_fingerprint(config, _NOT_TRAINING)

@@ -21,20 +21,31 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from crucible.ir import fingerprint
-from crucible.train.config import LoggerName
+from crucible.train.run_settings import (
+    Beta,
+    LoggerName,
+    NonNegFloat,
+    NonNegInt,
+    PosInt,
+    TrainingSettings,
+    settings_fingerprint,
+)
 from crucible.train.schedule import LRSchedule
 
-__all__ = ["RLConfig", "RLLoss", "rl_config_fingerprint"]
+__all__ = [
+    "Beta",
+    "NonNegFloat",
+    "NonNegInt",
+    "PosInt",
+    "RLConfig",
+    "RLLoss",
+    "rl_config_fingerprint",
+]
 
-PosInt = Annotated[int, msgspec.Meta(ge=1)]
-NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
-NonNegFloat = Annotated[float, msgspec.Meta(ge=0.0)]
-Beta = Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)]
 RLLoss = Literal["importance_sampling", "ppo"]
 
 
-class RLConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class RLConfig(TrainingSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One RL run. ``task``/``task_options``/``partial_credit`` pick a bundled task when no
     data set is passed to :func:`~crucible.train.rl.train_rl`; the model fields build the
     NumPy LM when no client is passed."""
@@ -42,8 +53,6 @@ class RLConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_path: str
     model: str = "numpy-lm-tiny"
     model_overrides: dict[str, Any] = msgspec.field(default_factory=lambda: {"context": 16})
-    tokenizer: str = "byte"
-    renderer: str = "role_colon"
     task: str = "next_letter"
     task_options: dict[str, Any] = msgspec.field(default_factory=dict)
     partial_credit: bool = True
@@ -63,12 +72,6 @@ class RLConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     num_substeps: PosInt = 1
     learning_rate: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-2
     lr_schedule: LRSchedule = "constant"
-    warmup_steps: NonNegInt = 0
-    min_lr_ratio: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
-    adam_beta1: Beta = 0.9
-    adam_beta2: Beta = 0.95
-    adam_eps: Annotated[float, msgspec.Meta(gt=0.0)] = 1e-8
-    weight_decay: NonNegFloat = 0.0
     grad_clip_norm: NonNegFloat = 0.0
     eval_every: NonNegInt = 0
     save_every: NonNegInt = 0
@@ -84,5 +87,4 @@ _NOT_TRAINING = ("log_path", "loggers", "resume", "save_every", "keep_last", "ev
 def rl_config_fingerprint(config: RLConfig) -> str:
     """SHA-256 of the settings that change what is trained (paths, loggers, retention and
     evaluation cadence left out)."""
-    fields = msgspec.to_builtins(config)
-    return fingerprint({k: v for k, v in fields.items() if k not in _NOT_TRAINING})
+    return settings_fingerprint(config, _NOT_TRAINING)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from crucible.errors import InvalidArgumentError
-from crucible.train.checkpoint import CheckpointManager
+from crucible.train.checkpoint import CheckpointManager, Kind
 from crucible.train.evaluation import Evaluator
 from crucible.train.instrumentation import Tracer
 from crucible.train.loggers import Logger, dump_config, read_metrics, rewind_metrics, setup_logger
@@ -36,8 +36,7 @@ from crucible.train.rl.instruments import RLInstruments
 from crucible.train.rl.optimize import optimize_policy, policy_data
 from crucible.train.rl.rollouts import RolloutPolicy, rollout_group, rollout_seed
 from crucible.train.rl.types import RLDataset
-from crucible.train.schedule import lr_multiplier
-from crucible.train.types import AdamParams
+from crucible.train.steps import adam_params, evaluate_all, save_checkpoint
 
 __all__ = ["RLResult", "train_rl"]
 
@@ -104,36 +103,21 @@ class _Run:
         if not self.completed:
             rewind_metrics(self.log_dir, self.step)
 
-    def save(self, kind: str, metrics: dict[str, float]) -> None:
-        ckpt = self.ckpts.save(
+    def save(self, kind: Kind, metrics: dict[str, float]) -> None:
+        ckpt, size = save_checkpoint(
+            self.ckpts,
             self.client,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             step=self.step,
             metrics=metrics,
-            config_fingerprint=self.fingerprint,
+            fingerprint=self.fingerprint,
             loop_state={"step": self.step, "completed": self.completed},
         )
-        size = sum(f.stat().st_size for f in ckpt.path.iterdir())
         rel = ckpt.path.relative_to(self.log_dir).as_posix()
         self.inst.checkpoint_saved(rel, step=self.step, kind=kind, size=size)
 
-    def adam(self, step: int) -> AdamParams:
-        cfg = self.cfg
-        mult = lr_multiplier(cfg.lr_schedule, step, cfg.steps, cfg.warmup_steps, cfg.min_lr_ratio)
-        return AdamParams(
-            learning_rate=cfg.learning_rate * mult,
-            beta1=cfg.adam_beta1,
-            beta2=cfg.adam_beta2,
-            eps=cfg.adam_eps,
-            weight_decay=cfg.weight_decay,
-            grad_clip_norm=cfg.grad_clip_norm,
-        )
-
     def evaluate(self) -> dict[str, float]:
-        metrics: dict[str, float] = {}
-        for evaluator in self.evaluators:
-            metrics.update(evaluator(self.client))
-        return metrics
+        return evaluate_all(self.evaluators, self.client)
 
     def train_step(self) -> dict[str, float]:
         cfg, step = self.cfg, self.step
@@ -151,7 +135,7 @@ class _Run:
             reference=self.reference,
             kl_coef=cfg.kl_coef,
         )
-        hp = self.adam(step)
+        hp = adam_params(cfg, step, cfg.steps)
         metrics.update(
             optimize_policy(
                 self.client,

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from crucible.errors import InvalidArgumentError
-from crucible.train.checkpoint import CheckpointManager
+from crucible.train.checkpoint import CheckpointManager, Kind
 from crucible.train.config import SupervisedConfig, config_fingerprint
 from crucible.train.datasets.supervised import SupervisedDataset
 from crucible.train.evaluation import Evaluator, NLLEvaluator
@@ -35,11 +35,10 @@ from crucible.train.loggers import (
     setup_logger,
 )
 from crucible.train.ports.training import SupportsModelInfo, TrainingClient
-from crucible.train.schedule import lr_multiplier
+from crucible.train.steps import adam_params, evaluate_all, save_checkpoint
 from crucible.train.supervised.build import build_client, build_parts
 from crucible.train.supervised.state import LoopState
 from crucible.train.tokenizers import Tokenizer
-from crucible.train.types import AdamParams
 
 __all__ = ["TrainResult", "train"]
 
@@ -116,43 +115,30 @@ class _Run:
             rewind_metrics(self.cfg.log_path, self.state.step)
         self.inst.resumed(self.state.step, str(ckpt.path))
 
-    def save(self, kind: str, metrics: dict[str, Any]) -> None:
+    def save(self, kind: Kind, metrics: dict[str, Any]) -> None:
         if kind == "best" and not self.cfg.keep_best:
             return
         epoch = self.state.step // self.steps_per_epoch
         loop_state = {**self.state.to_builtins(), "epoch": epoch}
         numeric = {k: v for k, v in metrics.items() if isinstance(v, float)}
-        ckpt = self.ckpts.save(
+        ckpt, size = save_checkpoint(
+            self.ckpts,
             self.client,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             step=self.state.step,
             metrics=numeric,
-            config_fingerprint=self.fingerprint,
+            fingerprint=self.fingerprint,
             loop_state=loop_state,
         )
-        size = sum(f.stat().st_size for f in ckpt.path.iterdir())
         self.inst.checkpoint_saved(str(ckpt.path), step=self.state.step, kind=kind, size_bytes=size)
 
     def evaluate(self, metrics: dict[str, Any]) -> None:
-        for evaluator in self.evaluators:
-            metrics.update(evaluator(self.client))
+        metrics.update(evaluate_all(self.evaluators, self.client))
         value = metrics.get(self.monitor)
         if not isinstance(value, float):
             return
         if self.state.observe(value, self.state.step, self.cfg.early_stopping, self.mode):
             self.save("best", metrics)
-
-    def adam(self, step: int) -> AdamParams:
-        cfg = self.cfg
-        mult = lr_multiplier(cfg.lr_schedule, step, self.total, cfg.warmup_steps, cfg.min_lr_ratio)
-        return AdamParams(
-            learning_rate=cfg.learning_rate * mult,
-            beta1=cfg.adam_beta1,
-            beta2=cfg.adam_beta2,
-            eps=cfg.adam_eps,
-            weight_decay=cfg.weight_decay,
-            grad_clip_norm=cfg.grad_clip_norm,
-        )
 
     def train_step(self, metrics: dict[str, Any]) -> None:
         step = self.state.step
@@ -165,7 +151,7 @@ class _Run:
         for batch in batches:
             batch.weights *= inv
         nll = correct = loss_tokens = 0.0
-        hp = self.adam(step)
+        hp = adam_params(self.cfg, step, self.total)
         t_backend = time.perf_counter()
         for batch in batches:
             out = self.client.forward_backward(batch, "cross_entropy")
