@@ -117,8 +117,19 @@ fn power_terms(a: f64, b: f64, x: Dd, ln_x: f64, ln_y: f64) -> f64 {
     let n = a + b;
     // a + b in double-double: with a ~ 1e6 a double drops b's low bits, and λ is a small
     // difference of large numbers, so those bits are most of its value's precision.
-    let lambda = (Dd::new(a) - (Dd::new(a) + Dd::new(b)) * x).to_f64();
-    let spread = a * log1p_remainder(-lambda / a) + b * log1p_remainder(lambda / b);
+    let n_dd = Dd::new(a) + Dd::new(b);
+    let lambda = (Dd::new(a) - n_dd * x).to_f64();
+    // Far from the mode 1 + e nears 0 and cancels in a double; 1 - λ/a = n·x/a and
+    // 1 + λ/b = n·y/b are exact in double-double.
+    let remainder = |e: f64, one_plus_e: Dd, scale: f64| {
+        if e.abs() > 0.5 {
+            e - (one_plus_e.to_f64() / scale).ln()
+        } else {
+            log1p_remainder(e)
+        }
+    };
+    let spread = a * remainder(-lambda / a, n_dd * x, a)
+        + b * remainder(lambda / b, n_dd * (Dd::ONE - x), b);
     let corr = stirling_remainder(a) + stirling_remainder(b) - stirling_remainder(n);
     let scale = (a / n * b / (2.0 * std::f64::consts::PI)).sqrt();
     scale * (-spread - corr).exp()

@@ -75,7 +75,7 @@ def test_far_tail_decided_by_mpmath(df: float, nc: float, t: float) -> None:
     assert abs(scipy_value - exact) > 1e-9 * exact  # SciPy has lost its digits
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     log_df=st.floats(math.log(0.5), math.log(1e6)),
     nc=st.floats(-20, 20),
@@ -83,7 +83,9 @@ def test_far_tail_decided_by_mpmath(df: float, nc: float, t: float) -> None:
 )
 def test_equals_scipy_where_scipy_is_accurate(log_df: float, nc: float, t: float) -> None:
     df = math.exp(log_df)
-    assume(nc != 0)  # SciPy's nct is off by up to 1e-9 there; ours is the central t
+    # SciPy's nct is off by up to 1e-9 at and near nc = 0 (df=1, nc=5e-141, t=1e-9: it
+    # says 0.5 where the Cauchy CDF is 0.5 + 3.18e-10); ours is the central t there.
+    assume(abs(nc) >= 1e-3)
     for ours, theirs in (
         (nct_cdf(df, nc, t), ss.nct.cdf(t, df, nc)),
         (nct_sf(df, nc, t), ss.nct.sf(t, df, nc)),
@@ -96,7 +98,7 @@ def test_equals_scipy_where_scipy_is_accurate(log_df: float, nc: float, t: float
         assert abs(ours - theirs) <= 1e-12 * abs(theirs) + 1e-14, (df, nc, t, ours, theirs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     log_df=st.floats(math.log(0.2), math.log(1e9)),
     nc=st.floats(-40, 40),

@@ -234,7 +234,7 @@ def test_invalid_arguments(kwargs: dict[str, Any], message: str) -> None:
         permutation_test(args.pop("data"), args.pop("statistic"), **args)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     n1=st.integers(2, 60),
     n2=st.integers(2, 60),
@@ -263,7 +263,7 @@ def test_hypothesis_independent(
     _check((x, y), stat, ours=builtin, alternative=alternative, n_resamples=n_resamples, seed=seed)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     n=st.integers(2, 30),
     seed=st.integers(0, 2**32 - 1),

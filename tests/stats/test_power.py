@@ -46,7 +46,7 @@ effects = st.floats(0.05, 2.0).flatmap(lambda d: st.sampled_from([d, -d]))
 alphas = st.floats(0.001, 0.2)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(
     d=effects,
     nobs=st.integers(2, 10_000),
@@ -138,7 +138,7 @@ def _ours(test: str, **kw: Any) -> float:
         return solve_power(test, **kw)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=120, deadline=None, derandomize=True)
 @given(
     test=st.sampled_from(["ttest", "ttest_ind", "normal_ind"]),
     d=effects,
