@@ -17,12 +17,11 @@ from typing import Any
 import msgspec
 
 from crucible.errors import ConfigurationError, NotFoundError, SerializationError
-from crucible.train.adapters import numpy_lm
 from crucible.train.adapters.numpy_lm import NumpyLMTrainingClient
 from crucible.train.renderers import get_renderer
 from crucible.train.renderers.base import Renderer
-from crucible.train.renderers.registry import renderer_special_tokens
-from crucible.train.tokenizers import Tokenizer, get_tokenizer
+from crucible.train.steps import fresh_client
+from crucible.train.tokenizers import Tokenizer
 
 __all__ = [
     "INIT",
@@ -54,17 +53,13 @@ class _SavedModel(msgspec.Struct, frozen=True, kw_only=True):
     seed: int
 
 
-def tokenizer_for(spec: ModelSpec) -> Tokenizer:
-    return get_tokenizer(spec.tokenizer, renderer_special_tokens(spec.renderer))
-
-
 def renderer_for(spec: ModelSpec, tokenizer: Tokenizer) -> Renderer:
     return get_renderer(spec.renderer, tokenizer)
 
 
 def build_client(spec: ModelSpec, seed: int) -> NumpyLMTrainingClient:
     """A fresh model: the same spec and seed give the same initial weights."""
-    return numpy_lm.create(spec.model, tokenizer_for(spec), seed=seed, **spec.model_overrides)
+    return fresh_client(spec, seed)
 
 
 def save_model(client: NumpyLMTrainingClient, spec: ModelSpec, seed: int, directory: Path) -> Path:

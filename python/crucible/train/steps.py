@@ -31,7 +31,6 @@ from crucible.train.loggers import (
 )
 from crucible.train.ports.training import TrainingClient
 from crucible.train.renderers import renderer_special_tokens
-from crucible.train.run_settings import TrainingSettings
 from crucible.train.schedule import LRSchedule, lr_multiplier
 from crucible.train.tokenizers import get_tokenizer
 from crucible.train.types import AdamParams
@@ -41,6 +40,7 @@ __all__ = [
     "EpochOutcome",
     "EpochRun",
     "EpochRunConfig",
+    "ModelFields",
     "adam_params",
     "evaluate_all",
     "fresh_client",
@@ -48,9 +48,23 @@ __all__ = [
 ]
 
 
-def fresh_client(settings: TrainingSettings, seed: int) -> TrainingClient:
-    """A new NumPy LM from the settings' model fields: the byte tokenizer (or the one named)
-    with the renderer's special tokens, weights drawn from ``seed``."""
+class ModelFields(Protocol):
+    """What names a NumPy LM: the training settings and the pipeline's model spec both
+    carry these fields."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def model_overrides(self) -> Mapping[str, Any]: ...
+    @property
+    def tokenizer(self) -> str: ...
+    @property
+    def renderer(self) -> str: ...
+
+
+def fresh_client(settings: ModelFields, seed: int) -> numpy_lm.NumpyLMTrainingClient:
+    """A new NumPy LM from the model fields: the byte tokenizer (or the one named) with the
+    renderer's special tokens, weights drawn from ``seed``."""
     tokenizer = get_tokenizer(settings.tokenizer, renderer_special_tokens(settings.renderer))
     return numpy_lm.create(settings.model, tokenizer, seed=seed, **settings.model_overrides)
 

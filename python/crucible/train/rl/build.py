@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crucible.train.adapters import numpy_lm
 from crucible.train.ports.training import TrainingClient
-from crucible.train.renderers import get_renderer, renderer_special_tokens
+from crucible.train.renderers import get_renderer
 from crucible.train.rl.config import RLConfig
 from crucible.train.rl.types import RLDataset
-from crucible.train.tokenizers import get_tokenizer
+from crucible.train.steps import fresh_client
 
 __all__ = ["RLParts", "build_rl_parts", "task_dataset"]
 
@@ -43,8 +42,5 @@ def build_rl_parts(
     config: RLConfig, client: TrainingClient | None, dataset: RLDataset | None
 ) -> RLParts:
     if client is None:
-        tokenizer = get_tokenizer(config.tokenizer, renderer_special_tokens(config.renderer))
-        client = numpy_lm.create(
-            config.model, tokenizer, seed=config.seed, **config.model_overrides
-        )
+        client = fresh_client(config, config.seed)
     return RLParts(client, dataset if dataset is not None else task_dataset(config, client))
