@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -88,13 +89,13 @@ class Sampler(Protocol):
     def __call__(self, candidate: Candidate) -> float | None: ...
 
 
-class _Callable:
+class _Callable(ABC):
     """``sampler(candidate)`` for the experiment's capture path."""
 
+    @abstractmethod
     def decide(
         self, name: EventName, measurements: Mapping[str, Any], metadata: Mapping[str, Any]
-    ) -> float | None:
-        raise NotImplementedError
+    ) -> float | None: ...
 
     def __call__(self, candidate: Candidate) -> float | None:
         return self.decide(candidate.event_name, candidate.measurements, candidate.metadata)
