@@ -13,3 +13,9 @@ pub mod trace;
 
 #[cfg(feature = "python")]
 mod py;
+
+/// mimalloc for every Rust allocation: parse trees and per-event buffers are many small
+/// short-lived blocks, which it serves markedly faster than glibc's malloc (parsing an
+/// 11.7 kB document: 45 -> 39 µs). Python's own objects are unaffected.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

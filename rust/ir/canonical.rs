@@ -14,12 +14,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
+
+pub use super::parser::parse;
 
 /// A parsed JSON document that borrows unescaped strings from its source. Members keep
 /// their source order until written.
@@ -93,88 +93,6 @@ pub fn to_hex(bytes: &[u8]) -> String {
         out.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     out
-}
-
-/// Strict parse: valid UTF-8, exactly one document (surrounding whitespace allowed).
-pub fn parse(json: &[u8]) -> CoreResult<Node<'_>> {
-    let text = std::str::from_utf8(json).map_err(|e| {
-        CoreError::Serialization(format!("invalid UTF-8 at byte {}", e.valid_up_to()))
-    })?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let node = Node::deserialize(&mut de).map_err(|e| CoreError::Serialization(e.to_string()))?;
-    de.end()
-        .map_err(|e| CoreError::Serialization(e.to_string()))?;
-    Ok(node)
-}
-
-impl<'de> Deserialize<'de> for Node<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NodeVisitor)
-    }
-}
-
-struct NodeVisitor;
-
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
-        Ok(Node::Null)
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Node<'de>, E> {
-        Ok(Node::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(Num::Int(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Node<'de>, E> {
-        Ok(Node::Number(Num::UInt(v)))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node<'de>, E> {
-        if v.is_finite() {
-            Ok(Node::Number(Num::Float(v)))
-        } else {
-            Err(E::custom("number out of the range of a double"))
-        }
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Node<'de>, E> {
-        Ok(Node::String(Cow::Owned(v)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Node::Array(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(name) = map.next_key::<Name<'de>>()? {
-            members.push((name.0, map.next_value()?));
-        }
-        Ok(Node::Object(members))
-    }
-}
-
-/// A member name, borrowed when it has no escapes.
-struct Name<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match Node::deserialize(d)? {
-            Node::String(s) => Ok(Name(s)),
-            _ => Err(de::Error::custom("object member names must be strings")),
-        }
-    }
 }
 
 fn write_node(node: &Node<'_>, out: &mut Vec<u8>) -> CoreResult<()> {

@@ -1,5 +1,6 @@
 //! The IR's Rust side: canonical JSON and fingerprints, and validation.
 //!
+//! * `parser` — strict JSON into the borrowing tree every other module reads.
 //! * `canonical` — RFC 8785 canonical JSON over a borrowing parse tree, SHA-256 fingerprints.
 //! * `schema` — the structural rules, compiled from msgspec's JSON Schema of the IR types.
 //! * `bounds` — numeric bounds and lengths, compared as Python compares numbers.
@@ -12,6 +13,7 @@ pub mod bounds;
 pub mod canonical;
 pub mod datetime;
 pub mod jsonl;
+pub mod parser;
 pub mod rules;
 pub mod schema;
 pub mod validate;

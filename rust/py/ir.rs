@@ -4,10 +4,12 @@
 
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use pyo3::prelude::*;
 
 use super::errors::{invalid, to_py};
+use crate::error::CoreError;
 use crate::ir::canonical::parse;
 use crate::ir::jsonl::{validate_block, validate_reader, Check, LineProblem};
 use crate::ir::rules::catalogue;
@@ -42,7 +44,36 @@ fn on_threads<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) 
 /// annotated with `x-rules` are also checked by the semantic rules of their type.
 #[pyclass(frozen, module = "crucible._core")]
 pub struct SchemaValidator {
-    compiled: Compiled,
+    compiled: Arc<Compiled>,
+}
+
+/// The semantic rules' verdict on one document, computed on another thread.
+type Verdict = Option<Result<Vec<Problem>, CoreError>>;
+
+/// Rules started by [`SchemaValidator::semantic_later`]: `wait()` returns their findings.
+/// Dropping it without waiting is fine: the worker finishes and the result is discarded.
+#[pyclass(frozen, module = "crucible._core")]
+pub struct PendingRules {
+    slot: Arc<(Mutex<Verdict>, Condvar)>,
+}
+
+#[pymethods]
+impl PendingRules {
+    /// The findings, as `semantic` returns them (waits, without the GIL, if not done yet).
+    fn wait(&self, py: Python<'_>) -> PyResult<Vec<Item>> {
+        let verdict = py.detach(|| {
+            let (lock, done) = &*self.slot;
+            let mut guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                if let Some(verdict) = guard.take() {
+                    return verdict;
+                }
+                guard = done.wait(guard).unwrap_or_else(PoisonError::into_inner);
+            }
+        });
+        let found = verdict.map_err(to_py)?;
+        Ok(found.into_iter().map(item).collect())
+    }
 }
 
 #[pymethods]
@@ -50,7 +81,7 @@ impl SchemaValidator {
     #[new]
     fn new(schema: &[u8]) -> PyResult<Self> {
         Ok(SchemaValidator {
-            compiled: compile(schema).map_err(to_py)?,
+            compiled: Arc::new(compile(schema).map_err(to_py)?),
         })
     }
 
@@ -70,6 +101,21 @@ impl SchemaValidator {
         Ok(found.map_err(to_py)?.into_iter().map(item).collect())
     }
 
+    /// Starts `semantic(doc)` on a worker thread and returns at once, so that the caller
+    /// can decode the same bytes meanwhile (msgspec holds the GIL; the rules do not need
+    /// it). The bytes are copied: the caller may drop its buffer.
+    fn semantic_later(&self, doc: &[u8]) -> PendingRules {
+        let slot: Arc<(Mutex<Verdict>, Condvar)> = Arc::default();
+        let (compiled, owned, done) = (Arc::clone(&self.compiled), doc.to_vec(), Arc::clone(&slot));
+        rayon::spawn(move || {
+            let verdict = parse(&owned).map(|node| compiled.semantic(&node, ""));
+            let (lock, ready) = &*done;
+            *lock.lock().unwrap_or_else(PoisonError::into_inner) = Some(verdict);
+            ready.notify_all();
+        });
+        PendingRules { slot }
+    }
+
     /// Problems of every line of a JSON Lines buffer as (line, pointer, code, message).
     #[pyo3(signature = (data, threads = None))]
     fn validate_jsonl(
@@ -79,7 +125,7 @@ impl SchemaValidator {
         threads: Option<usize>,
     ) -> PyResult<Vec<LineItem>> {
         let found =
-            py.detach(|| on_threads(threads, || validate_block(data, 1, &self.compiled)))?;
+            py.detach(|| on_threads(threads, || validate_block(data, 1, &*self.compiled)))?;
         Ok(found.into_iter().map(line_item).collect())
     }
 
@@ -97,7 +143,7 @@ impl SchemaValidator {
             .map_err(|e| invalid(format!("cannot open {}: {e}", path.display())))?;
         let result = py.detach(|| {
             on_threads(threads, || {
-                validate_reader(file, &self.compiled, |done| {
+                validate_reader(file, &*self.compiled, |done| {
                     if let Some(callback) = &progress {
                         Python::attach(|py| {
                             // A failing progress callback must not stop validation.
@@ -125,6 +171,7 @@ fn ir_rule_catalogue() -> Vec<(String, Vec<String>, String)> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SchemaValidator>()?;
+    m.add_class::<PendingRules>()?;
     m.add_function(wrap_pyfunction!(ir_rule_catalogue, m)?)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ Input that is not one JSON document (invalid UTF-8, truncated) is reported as an
 code ``json`` at pointer ``""``: a bulk validator reports, it does not raise.
 (:func:`crucible.ir.document_errors` raises :class:`crucible.errors.SerializationError` for
 the same input.) The rare lines on which the Rust parser and msgspec read numbers or nesting
-differently (integers beyond 64 bits, nesting deeper than 128 levels) are re-checked by
+differently (integers beyond 64 bits, nesting deeper than 512 levels) are re-checked by
 :func:`crucible.ir.document_errors`, so that verdicts never depend on the engine.
 """
 

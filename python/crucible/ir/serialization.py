@@ -6,7 +6,8 @@ every field is written (``null`` included), so a type's key set is fixed; golden
 with the offset they were given, and map keys (``options``, ``metadata``) sorted.
 
 Decoding applies the structural rules of the types (kinds, required fields, enum sets,
-bounds) but not the semantic rules: call :func:`crucible.ir.validate` for those. Malformed
+bounds); ``from_json(..., validate=True)`` applies the semantic rules too (in Rust, on the
+input bytes), as :func:`crucible.ir.validate` does for an object. Malformed
 JSON raises :class:`SerializationError`; well-formed JSON that does not fit the type raises
 :class:`ValidationError` listing every problem with its JSON pointer.
 """
@@ -17,7 +18,7 @@ import functools
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, TypeVar
 
 import msgspec
@@ -29,6 +30,7 @@ from crucible.errors import (
     SerializationError,
     ValidationError,
 )
+from crucible.ir import validation
 from crucible.ir.base import Document, IRStruct
 from crucible.ir.migration import migrate
 from crucible.ir.structure import join_pointer, structural_errors
@@ -145,17 +147,26 @@ def to_json(obj: IRStruct) -> bytes:
         raise SerializationError(f"{type(obj).__name__} cannot be encoded: {exc}") from None
 
 
-def from_json(data: Buffer, tp: type[T], *, upgrade: bool = False) -> T:
+def from_json(data: Buffer, tp: type[T], *, upgrade: bool = False, validate: bool = False) -> T:
     """Decode JSON ``data`` as an instance of ``tp``.
 
     With ``upgrade=True`` the document is first migrated from whatever schema version it was
     written in (v0.1 and v0.2 documents of the original CrucibleIR included); see
-    :func:`crucible.ir.migrate`.
+    :func:`crucible.ir.migrate`. With ``validate=True`` the semantic rules are applied too
+    (as :func:`crucible.ir.validate` would), in Rust on the input bytes.
     """
     if upgrade:
-        return from_dict(migrate(_decode_untyped(data), _document_type(tp)), tp)
+        obj = from_dict(migrate(_decode_untyped(data), _document_type(tp)), tp)
+        return validation.validate(obj) if validate else obj
+    if validate:
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+        return _decode(raw, tp, lambda raw: validation.decode_checked(raw, tp, _decoder(tp).decode))
+    return _decode(data, tp, _decoder(tp).decode)
+
+
+def _decode(data: Any, tp: type[T], decode: Callable[[Any], T]) -> T:
     try:
-        obj: T = _decoder(tp).decode(data)
+        obj: T = decode(data)
     except msgspec.ValidationError as exc:
         try:
             doc = msgspec.json.decode(data)

@@ -17,15 +17,16 @@ encode (``msgspec.json.encode`` then Rust), so ``errors(obj)`` and
 
 The Python statement of the structural checks (:mod:`crucible.ir.structure`) stays the
 reference for what JSON cannot carry or the Rust parser reads differently: non-finite floats
-in objects (JSON writes them as ``null``), integers beyond 64 bits and nesting beyond 128
+in objects (JSON writes them as ``null``), integers beyond 64 bits and nesting beyond 512
 levels. Such documents get Python's structural verdict plus the Rust rules' findings; rules
-are not applied to a document nested deeper than the Rust parser reads (128 levels).
+are not applied to a document nested deeper than the Rust parser reads (512 levels).
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -37,6 +38,7 @@ from crucible.ir.rules import annotated_schema
 from crucible.ir.structure import SHAPE_CODES, structural_errors
 
 __all__ = [
+    "decode_checked",
     "document_errors",
     "errors",
     "is_valid",
@@ -62,7 +64,7 @@ def schema_validator(tp: Any) -> _core.SchemaValidator:
 
 def needs_python_reading(found: Found) -> bool:
     """Whether a Rust verdict may differ from msgspec's reading: a parse failure (nesting
-    beyond 128 levels, numbers beyond the doubles) or an integer field given an integer
+    beyond 512 levels, numbers beyond the doubles) or an integer field given an integer
     beyond 64 bits, which the Rust parser reads as a double."""
     return any(
         code == "json" or (code == "type" and message == "expected integer, got number")
@@ -163,6 +165,32 @@ def errors(obj: IRStruct) -> list[ErrorItem]:
     if _NON_FINITE.search(_packed(obj)):  # JSON would carry them as null
         return _python_structure(msgspec.to_builtins(obj), raw, type(obj))
     return document_errors(raw, type(obj))
+
+
+# Below this size starting a worker thread costs more than running the rules after decoding.
+_PARALLEL_FROM = 4096
+
+
+def decode_checked(raw: bytes, tp: type[T], decode: Callable[[bytes], T]) -> T:
+    """``decode(raw)`` (msgspec: the structural rules, raising on a misfit) plus every
+    semantic rule, raising :class:`ValidationError` with their findings.
+
+    The rules read ``raw`` itself, not a re-encoding of the decoded object (an absent field
+    reads as its default, so the verdict is the one :func:`validate` gives the object). For
+    a large document they run in Rust on a second core while msgspec builds the objects,
+    so checking costs little more than decoding.
+    """
+    validator = schema_validator(tp)
+    pending = validator.semantic_later(raw) if len(raw) >= _PARALLEL_FROM else None
+    obj = decode(raw)  # a structural misfit raises here; a pending worker just finishes
+    try:
+        found = pending.wait() if pending is not None else validator.semantic(raw)
+    except SerializationError:  # nested beyond the Rust parser: the rules cannot run
+        found = []
+    if found:
+        items = [ErrorItem(*item) for item in found]
+        raise ValidationError(items, f"invalid {tp.__name__}: {len(items)} error(s)")
+    return obj
 
 
 def is_valid(obj: IRStruct) -> bool:
