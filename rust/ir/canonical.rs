@@ -143,14 +143,14 @@ fn write_members(mut members: Vec<&(Cow<'_, str>, Node<'_>)>, out: &mut Vec<u8>)
 
 /// Member order of RFC 8785: by UTF-16 code units (differs from UTF-8 byte order only
 /// between supplementary-plane characters and U+E000..U+FFFF).
-fn utf16_order(a: &str, b: &str) -> Ordering {
+pub(crate) fn utf16_order(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
         return a.cmp(b);
     }
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -182,7 +182,7 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 }
 
 /// ECMAScript's Number-to-String for a finite double (`-0` is written `0`).
-fn write_number(x: f64, out: &mut Vec<u8>) {
+pub(crate) fn write_number(x: f64, out: &mut Vec<u8>) {
     if x == 0.0 {
         out.push(b'0');
         return;

@@ -1,5 +1,6 @@
-"""The Rust canonicalizer (used for fingerprints and trace hash chains) agrees with the
-Python reference in ``crucible.ir.canonical`` on every vector and on generated documents."""
+"""The two ways into the Rust canonicalizer agree on every vector and on generated
+documents: JSON text parsed in Rust (``_core.canonical_json``: fingerprints of raw documents,
+trace hash chains) and Python values walked object by object (``crucible.ir.canonicalize``)."""
 
 from __future__ import annotations
 
