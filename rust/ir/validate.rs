@@ -39,14 +39,14 @@ pub const SHAPE_CODES: [&str; 6] = [
 /// Where a value sits, built on the stack and rendered as a JSON pointer only when a
 /// problem is found there (valid documents allocate nothing for their paths).
 #[derive(Clone, Copy)]
-enum Path<'a> {
+pub(crate) enum Path<'a> {
     Root(&'a str),
     Key(&'a Path<'a>, &'a str),
     Index(&'a Path<'a>, usize),
 }
 
 impl Path<'_> {
-    fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         match self {
             Path::Root(base) => (*base).to_owned(),
             Path::Key(parent, key) => join(&parent.render(), key),
@@ -323,14 +323,17 @@ impl Compiled {
         out: &mut Vec<Problem>,
         required: bool,
     ) {
-        let candidates: Vec<&Schema> = members
+        let mut candidates = members
             .iter()
-            .filter(|m| !matches!(self.resolve(m), Schema::Null))
-            .collect();
-        if let [only] = candidates.as_slice() {
+            .filter(|m| !matches!(self.resolve(m), Schema::Null));
+        // `T | None`, the usual case: one candidate, checked without trial runs.
+        if let (Some(only), None) = (candidates.next(), candidates.next()) {
             self.walk(node, only, ptr, out, required);
             return;
         }
+        let candidates = members
+            .iter()
+            .filter(|m| !matches!(self.resolve(m), Schema::Null));
         let mut best: Option<Vec<Problem>> = None;
         for member in candidates {
             let mut trial = Vec::new();

@@ -26,7 +26,7 @@ use std::fmt;
 
 use super::canonical::Node;
 use super::schema::{Compiled, Schema};
-use super::validate::{join, Problem};
+use super::validate::{Path, Problem};
 use view::{Findings, Obj};
 
 /// One semantic rule.
@@ -71,11 +71,11 @@ impl Compiled {
     /// pointers relative to `base`.
     pub fn semantic(&self, doc: &Node<'_>, base: &str) -> Vec<Problem> {
         let mut out = Vec::new();
-        self.visit(doc, &self.root, base, &mut out);
+        self.visit(doc, &self.root, &Path::Root(base), &mut out);
         out
     }
 
-    fn visit(&self, node: &Node<'_>, schema: &Schema, pointer: &str, out: &mut Vec<Problem>) {
+    fn visit(&self, node: &Node<'_>, schema: &Schema, at: &Path<'_>, out: &mut Vec<Problem>) {
         let Some(obj) = Obj::of(self, node, schema) else {
             return;
         };
@@ -84,19 +84,22 @@ impl Compiled {
             (rule.check)(&obj, &mut found);
             for (relative, message) in found.into_items() {
                 out.push(Problem {
-                    pointer: format!("{pointer}{relative}"),
+                    pointer: format!("{}{relative}", at.render()),
                     code: rule.code,
                     message,
                 });
             }
         }
+        let mut hint = 0;
         for field in obj.fields() {
-            let Some(value) = obj.member(&field.name) else {
+            let Some((index, value)) = obj.member_from(&field.name, hint) else {
                 continue;
             };
+            hint = index + 1;
+            let here = Path::Key(at, &field.name);
             match value {
                 Node::Object(_) if self.struct_in(&field.schema).is_some() => {
-                    self.visit(value, &field.schema, &join(pointer, &field.name), out);
+                    self.visit(value, &field.schema, &here, out);
                 }
                 Node::Array(items) => {
                     let Some(item_schema) = self.items_of(&field.schema) else {
@@ -105,10 +108,9 @@ impl Compiled {
                     if self.struct_in(item_schema).is_none() {
                         continue;
                     }
-                    let at = join(pointer, &field.name);
                     for (i, item) in items.iter().enumerate() {
                         if matches!(item, Node::Object(_)) {
-                            self.visit(item, item_schema, &join(&at, &i.to_string()), out);
+                            self.visit(item, item_schema, &Path::Index(&here, i), out);
                         }
                     }
                 }

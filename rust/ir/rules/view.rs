@@ -48,6 +48,19 @@ impl<'a, 'n> Obj<'a, 'n> {
         self.fields.iter().find(|f| f.name == name)
     }
 
+    /// The member named `name` and its index, looked for at `hint` first (documents list
+    /// fields in definition order, so walking the fields in order finds each at once).
+    pub fn member_from(&self, name: &str, hint: usize) -> Option<(usize, &'a Node<'n>)> {
+        match self.members.get(hint) {
+            Some((k, v)) if k == name => Some((hint, v)),
+            _ => self
+                .members
+                .iter()
+                .position(|(k, _)| k == name)
+                .map(|i| (i, &self.members[i].1)),
+        }
+    }
+
     /// The member as written (null included), None when absent.
     pub fn member(&self, name: &str) -> Option<&'a Node<'n>> {
         self.members.iter().find(|(k, _)| k == name).map(|(_, v)| v)
