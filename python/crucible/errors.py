@@ -28,6 +28,7 @@ __all__ = [
     "StorageError",
     "UnsupportedOperationError",
     "ValidationError",
+    "ViolationError",
 ]
 
 
@@ -94,6 +95,11 @@ class StorageError(CrucibleError):
 
 class IntegrityError(CrucibleError):
     """Stored data fails its integrity check (a broken hash chain, a damaged checkpoint)."""
+
+
+class ViolationError(CrucibleError):
+    """A run broke a limit its experiment set to fail on (a fairness gap or a guardrail
+    detection with ``fail_on_violation``/``fail_on_detection``)."""
 
 
 class DegenerateDataWarning(RuntimeWarning):

@@ -33,6 +33,7 @@ STAGES_SOURCE = textwrap.dedent(
         n: int = 50
         marker: str | None = None
         must_follow: str | None = None
+        severity: str = "warning"
 
 
     class Draw:
@@ -132,7 +133,7 @@ STAGES_SOURCE = textwrap.dedent(
                        "ci_low": 0.06, "ci_high": 0.14, "confidence": 0.95,
                        "test": "bootstrap", "statistic": 5.0, "pvalue": 0.001,
                        "adjusted_pvalue": 0.002, "effect_size": 0.8, "significant": True}
-            finding = {"kind": "group_gap", "severity": "warning",
+            finding = {"kind": "group_gap", "severity": self.options.severity,
                        "message": "accuracy differs between groups a and b"}
             return StageResult(
                 metrics={"accuracy/difference": 0.1},

@@ -11,6 +11,7 @@ import pytest
 from runner_support import experiment, stage, write_stages
 
 from crucible.errors import NotFoundError, ValidationError
+from crucible.pipeline.outcome import RunFailedError
 from crucible.pipeline.registry import known_stages, load_stage
 from crucible.pipeline.runner import run
 from crucible.trace import JsonlReader
@@ -115,6 +116,23 @@ def test_failed_stage_is_recorded_and_later_stages_do_not_run(
     assert chain.verify().ok
     with pytest.raises(Exception, match="boom"):
         result.raise_for_status()
+
+
+def test_an_error_finding_fails_the_run_but_keeps_the_stage_results(
+    stages_on_path: Path, tmp_path: Path
+) -> None:
+    exp = experiment(stage("v", "Verdicts", severity="error"), stage("c", "Draw"))
+    result = run(exp, home=tmp_path, seed=1)
+    assert result.status == "failed"
+    assert result.failed_stage == "v"
+    assert "ViolationError" in (result.error or "")
+    assert "1 error finding(s)" in (result.error or "")
+    assert result.run_dir is not None
+    assert (result.run_dir / "stages" / "v" / "bootstrap.json").exists()
+    with pytest.raises(RunFailedError, match="accuracy differs"):
+        result.raise_for_status()
+    warned = run(experiment(stage("v", "Verdicts"), stage("c", "Draw")), home=tmp_path, seed=1)
+    assert warned.ok
 
 
 def test_resume_of_a_completed_run_changes_nothing(stages_on_path: Path, tmp_path: Path) -> None:

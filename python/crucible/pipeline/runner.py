@@ -26,7 +26,7 @@ from pathlib import Path
 import msgspec
 
 from crucible import events as bus
-from crucible.errors import ConfigurationError, CrucibleError
+from crucible.errors import ConfigurationError, CrucibleError, ViolationError
 from crucible.ir import canonical_json, fingerprint
 from crucible.ir.experiment import Experiment
 from crucible.pipeline.files import load_experiment
@@ -167,6 +167,19 @@ def _finite(result: StageResult, trace: RunTrace) -> StageResult:
     )
     kept = {k: float(v) for k, v in result.metrics.items() if k not in bad}
     return msgspec.structs.replace(result, metrics=kept)
+
+
+def _fail_on_error_findings(stage: str, result: StageResult) -> None:
+    """A finding of severity ``error`` means a limit the experiment set to fail on was
+    broken: the stage's results are kept (the report shows them) but the stage, and so the
+    run, fails."""
+    findings = result.outputs.get("findings")
+    errors = [f for f in findings or [] if isinstance(f, dict) and f.get("severity") == "error"]
+    if errors:
+        first = errors[0].get("message", "")
+        raise ViolationError(
+            f"stage {stage!r} reported {len(errors)} error finding(s); first: {first}"
+        )
 
 
 def _is_finite(value: object) -> bool:
@@ -313,6 +326,7 @@ class _Execution:
                     )
                 result = _finite(result, trace)
                 self.run.write_result(planned.name, result)
+                _fail_on_error_findings(planned.name, result)
         except Exception as exc:
             state.status, state.error = "failed", f"{type(exc).__name__}: {exc}"
             state.finished_at, state.seconds = utc_iso(), time.perf_counter() - began

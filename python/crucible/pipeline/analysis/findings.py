@@ -3,7 +3,9 @@
 Every analysis stage returns ``outputs["findings"]`` as a list of JSON objects with a
 ``kind``, a ``severity`` (``info`` when something is merely worth knowing, ``warning`` when
 it needs a look, ``error`` when a configured limit was broken) and a one-line ``message``;
-any further keys carry the numbers behind the message.
+any further keys carry the numbers behind the message. The runner keeps a stage's results
+but fails the stage (and the run, with :class:`crucible.errors.ViolationError`) when it
+reports an ``error`` finding: ``fail_on_violation`` and ``fail_on_detection`` mean it.
 """
 
 from __future__ import annotations
