@@ -168,6 +168,10 @@ def test_resume_after_kill_continues_at_the_first_incomplete_stage(tmp_path: Pat
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert marker.read_text().split() == ["first"]
+    listed = run_cli(["runs", "--home", str(home), "--json"], root)
+    (killed,) = json.loads(listed.stdout)
+    assert killed["status"] == "interrupted"  # its process is gone: no longer "running"
+    assert "ended without recording an outcome" in killed["error"]
     gate.touch()
     resumed = run_cli([*args[:-2], "--json"], root)  # seed comes from the run
     assert resumed.returncode == 0, resumed.stderr

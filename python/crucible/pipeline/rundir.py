@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -37,6 +38,7 @@ __all__ = [
     "StageState",
     "StageStatus",
     "check_run_id",
+    "claim",
     "list_runs",
     "new_run_id",
     "open_run",
@@ -85,6 +87,8 @@ class RunRecord(msgspec.Struct, kw_only=True):
     trace_head: str | None = None
     trace_events: int = 0
     telemetry: list[str] = msgspec.field(default_factory=list)
+    pid: int | None = None
+    host: str | None = None
 
     def stage(self, name: str) -> StageState:
         for state in self.stages:
@@ -135,9 +139,10 @@ class RunDir:
         if not self.record_file.is_file():
             raise NotFoundError(f"no run at {self.path} (missing run.json)")
         try:
-            return msgspec.json.decode(self.record_file.read_bytes(), type=RunRecord)
+            record = msgspec.json.decode(self.record_file.read_bytes(), type=RunRecord)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise SerializationError(f"{self.record_file}: {exc}") from None
+        return _settled(record)
 
     def write_record(self, record: RunRecord) -> None:
         record.updated_at = utc_iso()
@@ -188,6 +193,37 @@ def new_run_id(experiment_id: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", experiment_id).strip("-._")[:60] or "run"
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     return f"{stem}-{stamp}-{secrets.token_hex(3)}"
+
+
+def claim(record: RunRecord) -> None:
+    """Mark ``record`` as run by this process, so that readers can tell a live run from
+    one whose process died without recording an outcome (``kill -9``, a power cut)."""
+    record.pid, record.host = os.getpid(), socket.gethostname()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _settled(record: RunRecord) -> RunRecord:
+    """A "running" record whose process is gone (on this host) reads as interrupted."""
+    if (
+        record.status == "running"
+        and record.pid is not None
+        and record.host == socket.gethostname()
+        and not _alive(record.pid)
+    ):
+        record.status = "interrupted"
+        record.error = record.error or (
+            f"process {record.pid} ended without recording an outcome (killed?)"
+        )
+    return record
 
 
 def list_runs(home: str | os.PathLike[str]) -> list[RunRecord]:

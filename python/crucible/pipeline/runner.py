@@ -38,6 +38,7 @@ from crucible.pipeline.rundir import (
     RunRecord,
     StageState,
     check_run_id,
+    claim,
     new_run_id,
     runs_root,
     utc_iso,
@@ -218,6 +219,7 @@ class _Execution:
         record = self.record
         record.attempts += 1
         record.status, record.error, record.failed_stage = "running", None, None
+        claim(record)
         self.results = self.run.results(record)
         self.run.write_record(record)
         trace = open_trace(self.run, experiment_id=record.experiment_id, seed=record.seed)
