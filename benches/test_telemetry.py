@@ -2,9 +2,12 @@
 least the same job needs.
 
 * ``execute`` into the in-memory store: 100,000 events through ``crucible.events.execute``
-  into an experiment (enrichment, sequence numbers, ids, rollups) on a ``MemoryStore``,
-  flushed. Reference: a hand-written dict dispatch whose handler appends
-  ``(name, measurements, metadata, time)`` to a list — no enrichment, no store.
+  into an experiment (enrichment, sequence numbers, rollups) on a ``MemoryStore``, stopped
+  (flushed) and counted. The capture handler, finalisation and rollups run in Rust; the
+  store keeps each finalised batch as columns, so ``CapturedEvent`` objects and event-id
+  strings are built when events are read, not here (reading them is not timed). Reference:
+  a hand-written dict dispatch whose handler appends
+  ``(name, dict(measurements), dict(metadata), time)`` to a list — no enrichment, no store.
 * SQLite ingest: 100,000 prebuilt ``CapturedEvent`` appended (10 batches) to a fresh
   ``SQLiteStore`` and closed (row conversion, indexes, rollups and histograms, WAL commit).
   Reference: plain ``sqlite3`` ``executemany`` of the same rows into a fresh file with the

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ir;
 pub mod prng;
 pub mod stats;
+pub mod telemetry;
 pub mod trace;
 
 #[cfg(feature = "python")]

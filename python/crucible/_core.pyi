@@ -1,7 +1,8 @@
 # Stub for the compiled extension crucible._core (rust/py). Kept by hand; exact.
+import contextvars
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -165,3 +166,77 @@ def ir_rule_catalogue() -> list[tuple[str, list[str], str]]: ...
 
 # -- stats: Fisher's exact test (2x2) --
 def fisher_exact_pvalue(a: int, b: int, c: int, d: int, alternative: str) -> float: ...
+
+# -- telemetry: capture buffer, finalisation, columnar batches --
+_T = TypeVar("_T")
+_Header = tuple[str, str, str | None, tuple[str, ...], str, str]
+_RatesOf = Callable[
+    [str],
+    tuple[float, float, float | None, tuple[int, float, float, float | None] | None] | None,
+]
+
+class CaptureBuffer:
+    def __init__(
+        self,
+        owner: Any,
+        correlation: contextvars.ContextVar[str | None],
+        monotonic_ns: Callable[[], int],
+        *,
+        batch_size: int,
+        high_water: int,
+        scope: contextvars.ContextVar[Any] | None = None,
+    ) -> None: ...
+    def capture(
+        self,
+        event_name: tuple[str, ...],
+        measurements: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        config: Any,
+    ) -> None: ...
+    def in_scope_now(self) -> bool: ...
+    def now(self) -> tuple[int, int]: ...
+    def push(
+        self,
+        event_name: tuple[str, ...],
+        measurements: Mapping[str, Any],
+        metadata: Mapping[str, Any],
+        stamp: tuple[int, int],
+        weight: float,
+    ) -> None: ...
+    def take(self, limit: int) -> RawBatch | None: ...
+    def clear(self) -> None: ...
+    def release(self) -> None: ...
+    def __len__(self) -> int: ...
+
+class RawBatch:
+    def __len__(self) -> int: ...
+    def names(self) -> list[tuple[str, ...]]: ...
+    def payloads(self, code: int) -> list[tuple[int, dict[str, Any], dict[str, Any]]]: ...
+    def finalize(
+        self,
+        header: _Header,
+        categories: list[str],
+        lifted: list[tuple[str, ...]],
+        rejected: list[int],
+        seq_start: int,
+        rates_of: _RatesOf,
+    ) -> CapturedColumns: ...
+
+class CapturedColumns:
+    @property
+    def header(self) -> _Header: ...
+    @property
+    def names(self) -> list[tuple[str, ...]]: ...
+    def __len__(self) -> int: ...
+    def matching(
+        self, codes: list[int] | None, since_us: int | None, until_us: int | None
+    ) -> list[int]: ...
+    def sort_keys(self, rows: list[int]) -> list[tuple[int, str]]: ...
+    def event_ids(self) -> list[str]: ...
+    def seq_runs(self, stop: int) -> list[tuple[int, int]]: ...
+    def tail(self, start: int) -> CapturedColumns: ...
+    def events(self, rows: list[int] | None, cls: Callable[..., _T]) -> list[_T]: ...
+    def columns(self, names: list[str], rows: list[int]) -> list[list[Any]]: ...
+    def rollups(self, window_us: int) -> list[tuple[Any, ...]]: ...
+
+TELEMETRY_TOKEN_KEYS: tuple[list[str], list[str], list[str]]

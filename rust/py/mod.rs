@@ -12,6 +12,9 @@ mod stats_permutation;
 mod stats_quantile;
 mod stats_rank;
 mod stats_special;
+mod telemetry;
+mod telemetry_columns;
+mod telemetry_finalize;
 mod trace;
 
 use pyo3::prelude::*;
@@ -44,6 +47,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     stats_quantile::register(m)?;
     stats_rank::register(m)?;
     stats_special::register(m)?;
+    telemetry::register(m)?;
     trace::register(m)?;
     Ok(())
 }

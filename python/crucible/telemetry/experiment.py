@@ -10,21 +10,24 @@
         run_workload()                  # emits crucible.* events on the bus
     telemetry.export(exp.store, exp.id, "prompt-v2.parquet")
 
-Capture (:meth:`Experiment._capture`, a bus handler) does the least it can in the emitting
-thread: scope check, sampling, timestamps (wall µs and monotonic ns), the correlation id,
-and a shallow copy of measurements and metadata into a buffer. Every ``batch_size`` events,
-every ``flush_interval`` seconds (a background ticker) and on :meth:`Experiment.flush`, the
-buffer is *finalised*: each event gets its sequence number and id, is validated against the
-catalogue (``validation``), enriched (:mod:`crucible.telemetry.enrichment`) and handed to the
-store as :class:`CapturedEvent` batches. Errors never reach the emitter: a failing store is
-reported (warning + :attr:`Experiment.stats`) and the events are kept for the next flush,
-which raises :class:`~crucible.errors.StorageError` if they still cannot be written.
+Capture does the least it can in the emitting thread: the bus handler is a Rust
+:class:`crucible._core.CaptureBuffer` that checks the scope, takes the timestamps (wall µs
+and monotonic ns) and the correlation id, and keeps a shallow copy of measurements and
+metadata (an emitter may reuse its dicts). Every ``batch_size`` events, every
+``flush_interval`` seconds (a background ticker) and on :meth:`Experiment.flush`, the buffer
+is *finalised* (:mod:`crucible.telemetry.finalize`): validated against the catalogue
+(``validation``), enriched (:mod:`crucible.telemetry.enrichment`) and numbered as one
+columnar :class:`~crucible.telemetry.batch.CapturedBatch`, which the store receives as a
+``Sequence[CapturedEvent]`` (the memory store keeps its columns). Errors never reach the
+emitter: a failing store is reported (warning + :attr:`Experiment.stats`) and the events are
+kept for the next flush, which raises :class:`~crucible.errors.StorageError` if they still
+cannot be written.
 
 Sampling: ``sampling`` is a callable ``sampler(candidate) -> weight | None`` called for each
-matching event with a :class:`Candidate`; ``None`` drops the event (counted in
-``stats.sampled_out``), a number keeps it with that ``weight`` (the inverse of its
-inclusion probability, so weighted sums stay unbiased). The samplers of
-:mod:`crucible.telemetry.sampling` have this shape.
+matching event with a :class:`Candidate` (capture then runs in Python, around the sampler);
+``None`` drops the event (counted in ``stats.sampled_out``), a number keeps it with that
+``weight`` (the inverse of its inclusion probability, so weighted sums stay unbiased).
+The samplers of :mod:`crucible.telemetry.sampling` have this shape.
 
 Processes: each experiment handle writes one *stream* (``stream_id``) whose ``sequence``
 numbers run 0, 1, 2, ... without gaps. A forked child continues the experiment on a new
@@ -44,7 +47,6 @@ import time
 import uuid
 import warnings
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -53,11 +55,13 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 
 from crucible import events as bus
+from crucible._core import CaptureBuffer
 from crucible.errors import InvalidArgumentError, NotFoundError, StorageError
-from crucible.telemetry.catalog import ValidationMode, category_of, event_info, validate
+from crucible.telemetry.batch import CapturedBatch
+from crucible.telemetry.catalog import ValidationMode
 from crucible.telemetry.context import CORRELATION
 from crucible.telemetry.cost import PriceTable, default_price_table
-from crucible.telemetry.enrichment import derive
+from crucible.telemetry.finalize import Finalizer, TelemetryValidationWarning
 from crucible.telemetry.store.base import CapturedEvent, ExperimentRecord, Store
 from crucible.telemetry.store.memory import MemoryStore
 from crucible.telemetry.store.sqlite import SQLiteStore, default_path
@@ -98,10 +102,6 @@ EventSelection = Sequence[Sequence[str]] | Literal["all", "crucible"] | None
 """Which events an experiment captures: ``None``/``"crucible"`` every ``("crucible", ...)``
 event, ``"all"`` every event, or a list of names, where a name ending in ``"*"`` is a
 prefix (``("myapp", "*")``)."""
-
-
-class TelemetryValidationWarning(UserWarning):
-    """A captured event does not match its catalogue schema (reported once per name)."""
 
 
 class CaptureStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -208,7 +208,7 @@ class _Ticker:
             time.sleep(0.05)
             now = time.monotonic()
             for exp in self.snapshot():
-                if exp._buf and now - exp._last_drain >= exp.flush_interval:
+                if len(exp._buf) and now - exp._last_drain >= exp.flush_interval:
                     exp._drain(block=False)
 
 
@@ -286,7 +286,7 @@ def _subscriptions(selection: EventSelection) -> list[tuple[tuple[tuple[str, ...
     return out
 
 
-_Raw = tuple[tuple[str, ...], dict[str, Any], dict[str, Any], int, int, "str | None", float]
+_DRAIN_ROWS = 65_536  # most events finalised in one piece
 
 
 class Experiment:
@@ -320,24 +320,32 @@ class Experiment:
         self._handler_ids: list[str] = []
         self._stopped = False
         self._scope_tokens: list[contextvars.Token[Experiment | None]] = []
-        self._reported: set[tuple[str, ...]] = set()
-        self._kinds: dict[tuple[str, ...], tuple[str, bool]] = {}
         self._store_error: BaseException | None = None
+        self._buf = CaptureBuffer(
+            self,
+            CORRELATION,
+            time.monotonic_ns,
+            batch_size=batch_size,
+            high_water=self._high_water,
+            scope=_ACTIVE if scoped else None,
+        )
         self._new_stream()
 
     def _new_stream(self) -> None:
         self.stream_id = secrets.token_hex(8)
-        self._buf: deque[_Raw] = deque()
+        self._buf.clear()
         self._drain_lock = threading.Lock()
         self._seq = 0
-        self._unsaved: list[CapturedEvent] = []
+        self._finalize = Finalizer(self.record.name, self.validation, self._prices)
+        self._unsaved: list[CapturedBatch] = []
         self._last_drain = time.monotonic()
         self._count_lock = threading.Lock()
         self._sampled_out = 0
-        self._rejected = self._invalid = self._captured = 0
+        self._captured = 0
 
     def _forked(self) -> None:
-        """In a forked child: the buffer is the parent's; continue on a new stream."""
+        """In a forked child: the buffered events are the parent's; continue on a new
+        stream (the bus still calls the same buffer)."""
         self._new_stream()
 
     # -- identity -------------------------------------------------------------------------------
@@ -362,10 +370,10 @@ class Experiment:
     def stats(self) -> CaptureStats:
         return CaptureStats(
             sampled_out=self._sampled_out,
-            rejected=self._rejected,
-            invalid=self._invalid,
+            rejected=self._finalize.rejected,
+            invalid=self._finalize.invalid,
             captured=self._captured,
-            unsaved=len(self._unsaved),
+            unsaved=sum(map(len, self._unsaved)),
         )
 
     def __repr__(self) -> str:
@@ -375,38 +383,30 @@ class Experiment:
     # -- capture (hot path) ---------------------------------------------------------------------
 
     def _attach(self) -> None:
+        handler = self._buf.capture if self._sampler is None else self._capture_sampled
         for i, (names, prefix) in enumerate(self._subscriptions):
             handler_id = f"crucible.telemetry.experiment.{self.id}.{i}"
-            bus.attach(handler_id, names, self._capture, None, prefix=prefix)
+            bus.attach(handler_id, names, handler, None, prefix=prefix)
             self._handler_ids.append(handler_id)
 
-    def _capture(
+    def _capture_sampled(
         self,
         event_name: tuple[str, ...],
         measurements: dict[str, Any],
         metadata: dict[str, Any],
         _config: Any,
     ) -> None:
-        if self.scoped and _ACTIVE.get() is not self:
+        """The bus handler when a sampler decides which events to keep."""
+        buf, sampler = self._buf, self._sampler
+        if sampler is None or not buf.in_scope_now():
             return
-        wall = time.time_ns() // 1000
-        mono = time.monotonic_ns()
-        weight = 1.0
-        if self._sampler is not None:
-            w = self._sampler(
-                Candidate(event_name, measurements, metadata, wall, mono, self.id, self.condition)
-            )
-            if w is None:
-                with self._count_lock:
-                    self._sampled_out += 1
-                return
-            weight = float(w)
-        buf = self._buf
-        buf.append(
-            (event_name, dict(measurements), dict(metadata), wall, mono, CORRELATION.get(), weight)
-        )
-        if len(buf) >= self.batch_size:
-            self._drain(block=len(buf) >= self._high_water)
+        stamp = buf.now()
+        w = sampler(Candidate(event_name, measurements, metadata, *stamp, self.id, self.condition))
+        if w is None:
+            with self._count_lock:
+                self._sampled_out += 1
+            return
+        buf.push(event_name, measurements, metadata, stamp, float(w))
 
     # -- finalising ---------------------------------------------------------------------------
 
@@ -416,113 +416,31 @@ class Experiment:
             return
         try:
             self._last_drain = time.monotonic()
-            buf = self._buf
-            while buf:
-                raw = [buf.popleft() for _ in range(min(len(buf), 8192))]
-                self._deliver(self._finalize(raw))
+            rec = self.record
+            stream, node = self.stream_id, rec.node_id
+            header = (rec.experiment_id, rec.name, rec.condition, rec.tags, stream, node)
+            while (raw := self._buf.take(_DRAIN_ROWS)) is not None:
+                batch = self._finalize(raw, header, self._seq)
+                self._seq += len(batch)
+                self._deliver(batch)
         except Exception as exc:  # a bug or a sampler/price table failing: report, go on
             self._report_store_error(exc)
         finally:
             self._drain_lock.release()
 
-    def _finalize(self, raw: list[_Raw]) -> list[CapturedEvent]:
-        rec = self.record
-        exp_id, exp_name, condition, tags = rec.experiment_id, rec.name, rec.condition, rec.tags
-        node, stream, prices, mode = rec.node_id, self.stream_id, self._prices, self.validation
-        out: list[CapturedEvent] = []
-        kinds = self._kinds
-        for name, m, md, wall, mono, corr, weight in raw:
-            kind = kinds.get(name)
-            if kind is None:  # (category, catalogued?) once per name
-                kind = kinds[name] = (category_of(name), event_info(name) is not None)
-            category = kind[0]
-            if kind[1] and mode != "off":
-                problems = validate(name, m, md)
-                if problems:
-                    self._invalid_event(name, problems)
-                    if mode == "strict":
-                        self._rejected += 1
-                        continue
-                    self._invalid += 1
-            seq = self._seq
-            self._seq = seq + 1
-            (
-                lat,
-                cost,
-                ok,
-                model,
-                provider,
-                tin,
-                tout,
-                err,
-                session,
-                user,
-                sample,
-                cohort,
-                lifted,
-            ) = derive(name, category, m, md, prices)
-            out.append(
-                CapturedEvent(
-                    event_id=f"{stream}-{seq:x}",
-                    event_name=name,
-                    experiment_id=exp_id,
-                    experiment_name=exp_name,
-                    condition=condition,
-                    tags=tags,
-                    correlation_id=corr,
-                    stream_id=stream,
-                    sequence=seq,
-                    wall_time_us=wall,
-                    monotonic_ns=mono,
-                    node_id=node,
-                    category=category,
-                    measurements=m,
-                    metadata=md,
-                    latency_ms=lat,
-                    cost_usd=cost,
-                    success=ok,
-                    model=model,
-                    provider=provider,
-                    tokens_in=tin,
-                    tokens_out=tout,
-                    error=err,
-                    session_id=session,
-                    user_id=user,
-                    sample_id=sample,
-                    cohort=cohort,
-                    derived=lifted,
-                    weight=weight,
-                )
-            )
-        return out
-
-    def _invalid_event(self, name: tuple[str, ...], problems: Sequence[Any]) -> None:
-        if name in self._reported:
-            return
-        self._reported.add(name)
-        action = "rejected" if self.validation == "strict" else "stored anyway"
-        detail = "; ".join(str(p) for p in problems)
-        warnings.warn(
-            f"experiment {self.name!r}: {'.'.join(name)} does not match its schema ({detail}); "
-            f"{action} (reported once per event name)",
-            TelemetryValidationWarning,
-            stacklevel=2,
-        )
-
-    def _deliver(self, events: list[CapturedEvent]) -> None:
-        """Hand events to the store, oldest unsaved first (caller holds the drain lock)."""
-        if self._unsaved:
-            events = self._unsaved + events
-            self._unsaved = []
-        if not events:
-            return
-        try:
-            self.store.append(events)
-        except Exception as exc:
-            self._unsaved = events
-            self._report_store_error(exc)
-        else:
-            self._captured += len(events)
+    def _deliver(self, batch: CapturedBatch | None) -> None:
+        """Hand batches to the store, oldest unsaved first (caller holds the drain lock)."""
+        if batch is not None and len(batch):
+            self._unsaved.append(batch)
+        while self._unsaved:
+            pending = self._unsaved[0]
+            try:
+                self.store.append(pending)
+            except Exception as exc:
+                self._report_store_error(exc)
+                return
+            del self._unsaved[0]
+            self._captured += len(pending)
             self._store_error = None
 
     def _report_store_error(self, exc: BaseException) -> None:
@@ -544,10 +462,10 @@ class Experiment:
         self._drain(block=True)
         if self._unsaved or self._store_error is not None:
             with self._drain_lock:
-                self._deliver([])
+                self._deliver(None)
             if self._unsaved:
                 raise StorageError(
-                    f"experiment {self.name!r}: {len(self._unsaved)} events could not be "
+                    f"experiment {self.name!r}: {sum(map(len, self._unsaved))} events could not be "
                     f"stored ({self._store_error})"
                 )
         self.store.flush(timeout)
@@ -561,7 +479,10 @@ class Experiment:
         self._handler_ids.clear()
         self._stopped = True
         _ticker.remove(self)
-        self.flush()
+        try:
+            self.flush()
+        finally:
+            self._buf.release()  # the buffer no longer needs its owner: no cycle left
         self.record = msgspec.structs.replace(
             self.record, status="stopped", stopped_us=time.time_ns() // 1000
         )

@@ -1,12 +1,15 @@
-"""An in-memory telemetry store: chunked, bounded, for tests and notebooks.
+"""An in-memory telemetry store: columnar, bounded, for tests and notebooks.
 
-Each appended batch is one chunk: the (immutable) events plus the columns the filters scan
-(id, experiment, name, wall time), so queries return the stored objects without rebuilding
-them and filters read plain lists. (Transposing every field into columns cost several
-times more per event than the whole capture and bought nothing: ``select`` builds its NumPy
-columns from the matching events.) At most ``max_events`` are kept: beyond that, the oldest
-events are evicted; the store counts them (:attr:`MemoryStore.evicted`) and warns once, so
-nothing disappears silently. Rollups are kept for every event ever appended, evicted or not.
+Each appended batch is one chunk. A batch finalised by an experiment
+(:class:`~crucible.telemetry.batch.CapturedBatch`) is kept as its columns: filters and
+counts read them in Rust, rollups fold from them, and :class:`CapturedEvent` objects are
+built only when a query first reads the chunk (then kept). Any other batch of events is
+kept as the objects it came as, beside the columns the filters scan. Event ids are kept as
+sequence runs per stream (:mod:`crucible.telemetry.store.event_ids`), so a finalised batch is
+checked for duplicates without an id string per event. At most ``max_events`` are kept:
+beyond that, the oldest events are evicted; the store counts them
+(:attr:`MemoryStore.evicted`) and warns once, so nothing disappears silently. Rollups are
+kept for every event ever appended, evicted or not.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 
 from crucible.errors import InvalidArgumentError, NotFoundError, StorageError
+from crucible.telemetry.batch import CapturedBatch
 from crucible.telemetry.store.base import (
     CapturedEvent,
     ColumnBatch,
+    EventName,
     ExperimentRecord,
     Rollup,
     check_columns,
@@ -32,25 +37,92 @@ from crucible.telemetry.store.base import (
     name_matches,
     rollups_of,
 )
+from crucible.telemetry.store.event_ids import EventIdSet
 
 __all__ = ["MemoryStore", "StoreCapacityWarning"]
 
 
-class _Chunk:
-    """One appended batch: its events and the key columns the filters scan."""
+_Filter = tuple["str | None", "EventName | None", "EventName | None", "int | None", "int | None"]
+"""(experiment_id, event_name, event_prefix, since_us, until_us)."""
 
-    __slots__ = ("events", "exps", "ids", "names", "walls")
+
+class _Objects:
+    """An appended batch of event objects and the key columns the filters scan."""
+
+    __slots__ = ("events", "exps", "names", "walls")
 
     def __init__(self, events: list[CapturedEvent]) -> None:
         self.events = events
-        self.ids = [e.event_id for e in events]
         self.exps = [e.experiment_id for e in events]
         self.names = [e.event_name for e in events]
         self.walls = [e.wall_time_us for e in events]
 
-    def drop_head(self, n: int) -> None:
-        for column in (self.events, self.ids, self.exps, self.names, self.walls):
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def matching(self, f: _Filter) -> list[CapturedEvent]:
+        experiment_id, name, prefix, since_us, until_us = f
+        lo = -math.inf if since_us is None else since_us
+        hi = math.inf if until_us is None else until_us
+        exps, names, walls = self.exps, self.names, self.walls
+        return [
+            event
+            for i, event in enumerate(self.events)
+            if (experiment_id is None or exps[i] == experiment_id)
+            and lo <= walls[i] < hi
+            and name_matches(names[i], name, prefix)
+        ]
+
+    def count(self, f: _Filter) -> int:
+        return len(self.matching(f))
+
+    def drop_head(self, n: int, ids: EventIdSet) -> None:
+        for event in self.events[:n]:
+            ids.discard(event.event_id)
+        for column in (self.events, self.exps, self.names, self.walls):
             del column[:n]
+
+
+class _Columns:
+    """A finalised batch kept as columns (events built on first read)."""
+
+    __slots__ = ("batch", "experiment_id", "names", "stream_id")
+
+    def __init__(self, batch: CapturedBatch) -> None:
+        self.batch = batch
+        self.experiment_id = batch.experiment_id
+        self.stream_id = batch.stream_id
+        self.names: list[EventName] = [tuple(n) for n in batch.columns.names]
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+    def _rows(self, f: _Filter) -> list[int] | None:
+        """Matching rows; None for all of them."""
+        experiment_id, name, prefix, since_us, until_us = f
+        if experiment_id is not None and experiment_id != self.experiment_id:
+            return []
+        codes = None
+        if name is not None or prefix is not None:
+            codes = [i for i, n in enumerate(self.names) if name_matches(n, name, prefix)]
+            if not codes:
+                return []
+        if codes is None and since_us is None and until_us is None:
+            return None
+        return self.batch.columns.matching(codes, since_us, until_us)
+
+    def matching(self, f: _Filter) -> list[CapturedEvent]:
+        rows = self._rows(f)
+        events = self.batch.events()
+        return list(events) if rows is None else [events[i] for i in rows]
+
+    def count(self, f: _Filter) -> int:
+        rows = self._rows(f)
+        return len(self) if rows is None else len(rows)
+
+    def drop_head(self, n: int, ids: EventIdSet) -> None:
+        ids.discard_runs(self.stream_id, self.batch.columns.seq_runs(n))
+        self.batch = self.batch.tail(n)
 
 
 _ORDER = operator.attrgetter("wall_time_us", "event_id")
@@ -86,9 +158,9 @@ class MemoryStore:
         self._window = rollup_window_us
         self._lock = threading.Lock()
         _stores.add(self)
-        self._chunks: deque[_Chunk] = deque()
+        self._chunks: deque[_Objects | _Columns] = deque()
         self._size = 0
-        self._ids: set[str] = set()
+        self._ids = EventIdSet()
         self._experiments: dict[str, ExperimentRecord] = {}
         self._rollups: dict[tuple[str, int, str], Rollup] = {}
         self._closed = False
@@ -110,29 +182,26 @@ class MemoryStore:
             if self._closed:
                 raise StorageError("the memory store is closed")
             ids = self._ids
-            batch_ids = [e.event_id for e in events]
-            if ids.isdisjoint(batch_ids) and len(set(batch_ids)) == len(batch_ids):
-                fresh = list(events)
-                ids.update(batch_ids)
-            else:
-                fresh = []
-                for e in events:
-                    if e.event_id not in ids:
-                        ids.add(e.event_id)
-                        fresh.append(e)
+            chunk: _Objects | _Columns
+            if isinstance(events, CapturedBatch) and ids.add_runs(
+                events.stream_id, events.columns.seq_runs(len(events))
+            ):
+                chunk, rollups = _Columns(events), events.rollups(self._window)
+            else:  # other events, or a batch some of whose events are here already
+                fresh = [e for e in events if ids.add(e.event_id)]
                 if not fresh:
                     return
-            chunk = _Chunk(fresh)
+                chunk, rollups = _Objects(fresh), rollups_of(fresh, self._window)
             self._chunks.append(chunk)
-            self._size += len(fresh)
-            self._fold(chunk)
+            self._size += len(chunk)
+            self._fold(rollups)
             if self._size > self.max_events:
                 self._evict()
 
-    def _fold(self, chunk: _Chunk) -> None:
-        """Update the rollups with a new chunk (caller holds the lock)."""
+    def _fold(self, rollups: list[Rollup]) -> None:
+        """Update the rollups with a new chunk's (caller holds the lock)."""
         kept = self._rollups
-        for r in rollups_of(chunk.events, self._window):
+        for r in rollups:
             key = (r.experiment_id, r.window_start_us, r.event_name)
             prev = kept.get(key)
             kept[key] = r if prev is None else prev.merge(r, **_window_of(r))
@@ -141,12 +210,10 @@ class MemoryStore:
         dropped = 0
         while self._size > self.max_events:
             chunk = self._chunks[0]
-            n = min(len(chunk.ids), self._size - self.max_events)
-            self._ids.difference_update(chunk.ids[:n])
-            if n == len(chunk.ids):
+            n = min(len(chunk), self._size - self.max_events)
+            chunk.drop_head(n, self._ids)
+            if not len(chunk):
                 self._chunks.popleft()
-            else:
-                chunk.drop_head(n)
             self._size -= n
             dropped += n
         if dropped and not self.evicted:
@@ -186,6 +253,18 @@ class MemoryStore:
         with self._lock:
             return sorted(self._experiments.values(), key=lambda r: (r.started_us, r.name))
 
+    @staticmethod
+    def _filter(
+        experiment_id: str | None,
+        event_name: Sequence[str] | None,
+        event_prefix: Sequence[str] | None,
+        since_us: int | None,
+        until_us: int | None,
+    ) -> _Filter:
+        name = tuple(event_name) if event_name is not None else None
+        prefix = tuple(event_prefix) if event_prefix is not None else None
+        return (experiment_id, name, prefix, since_us, until_us)
+
     def _matching(
         self,
         experiment_id: str | None,
@@ -195,21 +274,11 @@ class MemoryStore:
         until_us: int | None,
     ) -> list[CapturedEvent]:
         """The matching events, in order."""
-        name = tuple(event_name) if event_name is not None else None
-        prefix = tuple(event_prefix) if event_prefix is not None else None
-        lo = -math.inf if since_us is None else since_us
-        hi = math.inf if until_us is None else until_us
+        f = self._filter(experiment_id, event_name, event_prefix, since_us, until_us)
         found: list[CapturedEvent] = []
         with self._lock:
             for chunk in self._chunks:
-                exps, names, walls = chunk.exps, chunk.names, chunk.walls
-                found.extend(
-                    event
-                    for i, event in enumerate(chunk.events)
-                    if (experiment_id is None or exps[i] == experiment_id)
-                    and lo <= walls[i] < hi
-                    and name_matches(names[i], name, prefix)
-                )
+                found.extend(chunk.matching(f))
         found.sort(key=_ORDER)
         return found
 
@@ -261,7 +330,9 @@ class MemoryStore:
         since_us: int | None = None,
         until_us: int | None = None,
     ) -> int:
-        return len(self._matching(experiment_id, event_name, event_prefix, since_us, until_us))
+        f = self._filter(experiment_id, event_name, event_prefix, since_us, until_us)
+        with self._lock:
+            return sum(chunk.count(f) for chunk in self._chunks)
 
     def rollups(
         self,
