@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from crucible.errors import NotFoundError, ValidationError
 from crucible.pipeline.outcome import RunFailedError
 from crucible.pipeline.registry import known_stages, load_stage
 from crucible.pipeline.runner import run
+from crucible.telemetry import SQLiteStore
 from crucible.trace import JsonlReader
 
 
@@ -65,13 +65,16 @@ def test_run_writes_run_dir_results_trace_and_telemetry(
     assert ("a", "started") in seen
     assert ("b", "completed") in seen
     assert ("a", "progress") in seen
-    with sqlite3.connect(tmp_path / "home" / "telemetry.sqlite3") as db:
+    store = SQLiteStore(tmp_path / "home" / "telemetry.sqlite3")
+    try:
         names = {
             name
-            for (name,) in db.execute(
-                "SELECT event_name FROM events WHERE correlation_id = ?", (result.run_id,)
-            )
+            for batch in store.select(["event_name", "correlation_id"])
+            for name, correlation in zip(batch["event_name"], batch["correlation_id"], strict=True)
+            if correlation == result.run_id
         }
+    finally:
+        store.close()
     assert {"crucible.framework.stage.start", "crucible.framework.pipeline.stop"} <= names
 
 

@@ -31,14 +31,17 @@ def _stream_events(stream: str, n: int, start: int = 0) -> list[CapturedEvent]:
 
 def _check_streams(path: Path, expected: dict[str, int]) -> None:
     """Every stream has exactly sequences 0..n-1: nothing lost, nothing duplicated."""
-    conn = sqlite3.connect(path)
+    store = SQLiteStore(path)
     try:
-        rows = conn.execute("SELECT stream_id, sequence FROM events").fetchall()
+        batches = list(store.select(["stream_id", "sequence"]))
     finally:
-        conn.close()
+        store.close()
     seqs: dict[str, list[int]] = defaultdict(list)
-    for stream, seq in rows:
-        seqs[stream].append(seq)
+    for batch in batches:
+        for stream, seq in zip(
+            batch["stream_id"].tolist(), batch["sequence"].tolist(), strict=True
+        ):
+            seqs[stream].append(seq)
     assert {s: sorted(v) for s, v in seqs.items()} == {
         s: list(range(n)) for s, n in expected.items()
     }
@@ -238,11 +241,11 @@ def test_kill_9_keeps_every_flushed_event(tmp_path: Path) -> None:
     assert child.returncode == -signal.SIGKILL
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    seqs = [s for (s,) in conn.execute("SELECT sequence FROM events ORDER BY sequence")]
     conn.close()
+    store = SQLiteStore(path)  # opens cleanly and keeps working
+    seqs = sorted(int(s) for b in store.select(["sequence"]) for s in b["sequence"])
     assert len(seqs) >= flushed
     assert seqs == list(range(len(seqs)))  # a prefix: committed whole, nothing torn
-    store = SQLiteStore(path)  # opens cleanly and keeps working
     assert sum(r.count for r in store.rollups("exp-1")) == len(seqs)
     store.append(_stream_events("after", 10))
     store.flush()
