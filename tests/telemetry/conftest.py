@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from crucible import events
-from crucible.telemetry import experiment as experiment_module
+from crucible.telemetry.background import TICKER
+from crucible.telemetry.store import shared as shared_stores
 from crucible.telemetry.store.base import Store
 from crucible.telemetry.store.memory import MemoryStore
 from crucible.telemetry.store.sqlite import SQLiteStore
@@ -25,19 +26,19 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("CRUCIBLE_HOME", str(home))
     monkeypatch.setenv("CRUCIBLE_NODE_ID", "test-node")
     handlers = {h.handler_id for h in events.list_handlers()}
-    shared = dict(experiment_module._shared_stores)
+    shared = dict(shared_stores._shared_stores)
     yield home
-    for exp in experiment_module._ticker.snapshot():
+    for exp in TICKER.snapshot():
         if exp.running:
             with contextlib.suppress(Exception):
                 exp.stop()
     for h in events.list_handlers():
         if h.handler_id not in handlers:
             events.detach(h.handler_id)
-    for path, store in list(experiment_module._shared_stores.items()):
+    for path, store in list(shared_stores._shared_stores.items()):
         if path not in shared:
             store.close()
-            del experiment_module._shared_stores[path]
+            del shared_stores._shared_stores[path]
 
 
 POSTGRES_DSN = os.environ.get("CRUCIBLE_TEST_POSTGRES_DSN")

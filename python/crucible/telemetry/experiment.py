@@ -36,9 +36,7 @@ stream, so several processes can capture into one experiment and store.
 
 from __future__ import annotations
 
-import atexit
 import contextvars
-import multiprocessing.util
 import os
 import secrets
 import socket
@@ -46,9 +44,7 @@ import threading
 import time
 import uuid
 import warnings
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
@@ -56,15 +52,15 @@ import msgspec
 
 from crucible import events as bus
 from crucible._core import CaptureBuffer
-from crucible.errors import InvalidArgumentError, NotFoundError, StorageError
+from crucible.errors import InvalidArgumentError, StorageError
+from crucible.telemetry.background import TICKER
 from crucible.telemetry.batch import CapturedBatch
 from crucible.telemetry.catalog import ValidationMode
 from crucible.telemetry.context import CORRELATION
 from crucible.telemetry.cost import PriceTable, default_price_table
 from crucible.telemetry.finalize import Finalizer, TelemetryValidationWarning
 from crucible.telemetry.store.base import CapturedEvent, ExperimentRecord, Store
-from crucible.telemetry.store.memory import MemoryStore
-from crucible.telemetry.store.sqlite import SQLiteStore, default_path
+from crucible.telemetry.store.shared import default_store, open_store, resolve_store, store_from
 
 __all__ = [
     "Candidate",
@@ -119,138 +115,11 @@ def node_id() -> str:
     return os.environ.get(NODE_ENV) or socket.gethostname()
 
 
-# --- stores shared by experiments -------------------------------------------------------------
-
-_stores_lock = threading.Lock()
-_shared_stores: dict[Path, SQLiteStore] = {}
-
-
-def open_store(path: str | os.PathLike[str] | None = None) -> SQLiteStore:
-    """The process-wide SQLite store of a file (one writer thread per file), opened on first
-    use and closed at exit. ``None``: :func:`default_path`."""
-    resolved = Path(path if path is not None else default_path()).resolve()
-    with _stores_lock:
-        store = _shared_stores.get(resolved)
-        if store is None or store._closed:
-            store = _shared_stores[resolved] = SQLiteStore(resolved)
-        return store
-
-
-def default_store() -> SQLiteStore:
-    """The shared store at :func:`default_path` (``$CRUCIBLE_HOME`` or ``./.crucible``)."""
-    return open_store(None)
-
-
-def store_from(spec: str | os.PathLike[str] | None, *, must_exist: bool = False) -> Store:
-    """A store named the way the command line names it: a ``postgresql://`` DSN (a new
-    :class:`PostgresStore`), ``"memory"`` (a new :class:`MemoryStore`), a SQLite file path,
-    or ``None`` for the default file (both shared, see :func:`open_store`).
-
-    ``must_exist``: raise :class:`NotFoundError` instead of creating a missing SQLite file."""
-    if isinstance(spec, str) and spec.startswith(("postgres://", "postgresql://")):
-        from crucible.telemetry.store.postgres import PostgresStore
-
-        return PostgresStore(spec)
-    if spec == "memory":
-        return MemoryStore()
-    path = Path(spec) if spec is not None else default_path()
-    if must_exist and not path.is_file():
-        raise NotFoundError(f"no telemetry store at {path}")
-    return open_store(path)
-
-
-def _resolve_store(store: Store | str | os.PathLike[str] | None) -> tuple[Store, bool]:
-    """(store, owned): owned stores are closed when the experiment stops."""
-    if store is None or isinstance(store, (str, os.PathLike)):
-        resolved = store_from(store)
-        return resolved, not isinstance(resolved, (SQLiteStore, MemoryStore))
-    if not isinstance(store, Store):
-        raise InvalidArgumentError(f"not a telemetry store: {store!r}")
-    return store, False
-
-
 # --- scope and the background ticker ----------------------------------------------------------
 
 _ACTIVE: contextvars.ContextVar[Experiment | None] = contextvars.ContextVar(
     "crucible_active_experiment", default=None
 )
-
-
-class _Ticker:
-    """One daemon thread per process that finalises experiment buffers periodically."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.live: weakref.WeakSet[Experiment] = weakref.WeakSet()
-        self.thread: threading.Thread | None = None
-        self.pid = 0
-
-    def add(self, exp: Experiment) -> None:
-        with self.lock:
-            self.live.add(exp)
-            if self.thread is None or self.pid != os.getpid() or not self.thread.is_alive():
-                self.pid = os.getpid()
-                self.thread = threading.Thread(
-                    target=self._run, name="crucible-telemetry-ticker", daemon=True
-                )
-                self.thread.start()
-
-    def remove(self, exp: Experiment) -> None:
-        with self.lock:
-            self.live.discard(exp)
-
-    def snapshot(self) -> list[Experiment]:
-        with self.lock:
-            return list(self.live)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(0.05)
-            now = time.monotonic()
-            for exp in self.snapshot():
-                if len(exp._buf) and now - exp._last_drain >= exp.flush_interval:
-                    exp._drain(block=False)
-
-
-_ticker = _Ticker()
-
-
-def _flush_all_at_exit() -> None:
-    for exp in _ticker.snapshot():
-        try:
-            exp.flush()
-        except Exception as exc:  # report and carry on with the others
-            warnings.warn(f"experiment {exp.name!r} could not flush at exit: {exc}", stacklevel=1)
-
-
-# Registered after the SQLite store module registered its own hook, so it runs first (atexit
-# is last-in, first-out): buffers go to the stores before the stores close. Children of
-# multiprocessing leave through os._exit and run the Finalize hooks instead (higher
-# exitpriority first).
-atexit.register(_flush_all_at_exit)
-
-
-def _register_exit_hook(_: object = None) -> None:
-    multiprocessing.util.Finalize(None, _flush_all_at_exit, exitpriority=20)  # before stores
-
-
-_register_exit_hook()
-multiprocessing.util.register_after_fork(_ticker, _register_exit_hook)
-
-
-def _after_fork_in_child() -> None:
-    global _stores_lock
-    _stores_lock = threading.Lock()  # other threads may have held these at the fork
-    _ticker.lock = threading.Lock()
-    _ticker.thread = None  # not running here; restarted by the next experiment
-    for exp in list(_ticker.live):
-        exp._forked()
-    if _ticker.live:
-        _ticker.add(next(iter(_ticker.live)))  # flush periodically in the child too
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 # --- the experiment handle --------------------------------------------------------------------
@@ -478,7 +347,7 @@ class Experiment:
             bus.detach(handler_id)
         self._handler_ids.clear()
         self._stopped = True
-        _ticker.remove(self)
+        TICKER.remove(self)
         try:
             self.flush()
         finally:
@@ -605,7 +474,7 @@ def start_experiment(
         raise InvalidArgumentError("sample_size must be >= 0")
     if sampling is not None and not callable(sampling):
         raise InvalidArgumentError("sampling must be a callable sampler(candidate) -> weight")
-    resolved, owned = _resolve_store(store)
+    resolved, owned = resolve_store(store)
     record = ExperimentRecord(
         experiment_id=experiment_id or uuid.uuid4().hex,
         name=name,
@@ -632,5 +501,5 @@ def start_experiment(
     )
     resolved.save_experiment(record)
     exp._attach()
-    _ticker.add(exp)
+    TICKER.add(exp)
     return exp
