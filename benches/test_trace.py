@@ -1,11 +1,13 @@
 """Trace hash chains and stores, each beside the plain-Python way of doing the same job.
 
 * Build: 100,000 unsealed events -> sealed events (``prev_hash`` and ``hash`` set).
-  crucible: ``seal`` (msgspec encode, Rust RFC 8785 canonicalization on all cores, SHA-256
-  chain, sealed copies). Reference: the same events as dicts, ``json.dumps(sort_keys=True)``
+  crucible: ``seal`` (one msgspec encode of the batch; in Rust, off the GIL, streaming
+  RFC 8785 canonicalization pipelined with the SHA-256 chain on a second thread; sealed
+  copies). Reference: the same events as dicts, ``json.dumps(sort_keys=True)``
   + ``hashlib.sha256`` chained, sealed dict copies.
-* Verify: the 100,000 stored documents (bytes). crucible: ``verify_docs`` (Rust, parallel
-  parse + canonicalize + hash, then the links in order). Reference: the chain it built
+* Verify: the 100,000 stored documents (bytes). crucible: ``verify_docs`` (Rust, off the
+  GIL: streaming canonicalize + hash of every document on all cores, then the links in
+  order). Reference: the chain it built
   itself, checked with ``json.loads``, drop the hash fields, ``json.dumps(sort_keys=True)``,
   ``hashlib.sha256``, compare (its sorted-keys JSON is not RFC 8785, so it cannot check
   ours, but it is the same work on the same content).

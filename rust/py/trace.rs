@@ -1,11 +1,11 @@
 //! Bindings for the trace hash chain: whole chains in, GIL released.
 
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use super::errors::{invalid, to_py};
-use crate::ir::canonical::to_hex;
-use crate::trace::chain::{self, from_hex, GENESIS};
+use crate::trace::chain::{self, from_hex, hex64, GENESIS};
+use crate::trace::seal::{self, sealed_doc_len, write_sealed_doc};
 
 fn prev_bytes(prev: Option<&str>) -> PyResult<[u8; 32]> {
     match prev {
@@ -14,43 +14,78 @@ fn prev_bytes(prev: Option<&str>) -> PyResult<[u8; 32]> {
     }
 }
 
-fn views<'a>(docs: &'a [Bound<'_, PyBytes>]) -> Vec<&'a [u8]> {
-    docs.iter().map(|d| d.as_bytes()).collect()
+fn hex_str<'py>(py: Python<'py>, hash: &[u8; 32]) -> Bound<'py, PyString> {
+    let digits = hex64(hash);
+    PyString::new(py, std::str::from_utf8(&digits).unwrap_or_default())
 }
 
-/// Hex hashes of event documents chained from `prev` (None: a new chain).
-#[pyfunction]
-#[pyo3(signature = (docs, prev = None))]
-fn trace_chain_build(
-    py: Python<'_>,
-    docs: Vec<Bound<'_, PyBytes>>,
-    prev: Option<&str>,
-) -> PyResult<Vec<String>> {
-    let start = prev_bytes(prev)?;
-    let refs = views(&docs);
-    let hashes = py.detach(|| chain::build(&refs, start)).map_err(to_py)?;
-    Ok(hashes.iter().map(|h| to_hex(h)).collect())
-}
+type SealOutput<'py> = (Bound<'py, PyList>, Option<Bound<'py, PyList>>, Vec<usize>);
 
-/// The first break of a stored chain as (index, kind, reason), or None if it is intact.
+/// Hex hashes of a batch of events given as one JSON array (`events`), chained from
+/// `prev` (None: a new chain); with `stored`, each event's sealed document too (its own
+/// with `prev_hash` and `hash` appended; unchanged if it already carried either); and the
+/// indices of the events that already carried either.
 #[pyfunction]
-#[pyo3(signature = (docs, prev = None))]
-fn trace_chain_verify(
-    py: Python<'_>,
-    docs: Vec<Bound<'_, PyBytes>>,
+#[pyo3(signature = (events, prev = None, stored = false))]
+fn trace_chain_seal<'py>(
+    py: Python<'py>,
+    events: &[u8],
     prev: Option<&str>,
-) -> PyResult<Option<(usize, &'static str, &'static str)>> {
+    stored: bool,
+) -> PyResult<SealOutput<'py>> {
     let start = prev_bytes(prev)?;
-    let refs = views(&docs);
-    let found = py.detach(|| chain::verify(&refs, start)).map_err(to_py)?;
-    Ok(found.map(|(i, kind)| {
-        let name = match kind {
-            chain::Break::Link => "link",
-            chain::Break::Content => "content",
-            chain::Break::Missing => "missing",
+    let sealed = py.detach(|| seal::seal(events, start)).map_err(to_py)?;
+    let hashes = PyList::new(py, sealed.hashes.iter().map(|h| hex_str(py, h)))?;
+    let linked = sealed
+        .elements
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.linked.then_some(i))
+        .collect();
+    if !stored {
+        return Ok((hashes, None, linked));
+    }
+    let mut prev_hex = hex64(&start);
+    let mut docs = Vec::with_capacity(sealed.elements.len());
+    for (element, hash) in sealed.elements.iter().zip(&sealed.hashes) {
+        let own = events.get(element.start..element.end).unwrap_or_default();
+        let hash_hex = hex64(hash);
+        let doc = if element.linked {
+            PyBytes::new(py, own)
+        } else {
+            let len = sealed_doc_len(own.len(), element.empty);
+            PyBytes::new_with(py, len, |out| {
+                write_sealed_doc(own, element.empty, &prev_hex, &hash_hex, out).map_err(to_py)
+            })?
         };
-        (i, name, kind.reason())
-    }))
+        docs.push(doc);
+        prev_hex = hash_hex;
+    }
+    Ok((hashes, Some(PyList::new(py, docs)?), linked))
+}
+
+/// The head (hex) and the first break as (index, kind, reason).
+type VerifyOutput<'py> = (
+    Bound<'py, PyString>,
+    Option<(usize, &'static str, &'static str)>,
+);
+
+/// Checks stored event documents chained from `prev`: the head (the last verified hash)
+/// and the first break as (index, kind, reason), or None if the chain is intact.
+#[pyfunction]
+#[pyo3(signature = (docs, prev = None))]
+fn trace_chain_verify<'py>(
+    py: Python<'py>,
+    docs: Vec<Bound<'py, PyBytes>>,
+    prev: Option<&str>,
+) -> PyResult<VerifyOutput<'py>> {
+    let start = prev_bytes(prev)?;
+    let refs: Vec<&[u8]> = docs.iter().map(|d| d.as_bytes()).collect();
+    let found = py.detach(|| chain::verify(&refs, start));
+    let broken = found
+        .broken
+        .map(|(i, kind)| (i, kind.name(), kind.reason()));
+    Ok((hex_str(py, &found.head), broken))
 }
 
 /// HMAC-SHA256 (hex) of a chain head (hex) under `key`.
@@ -61,7 +96,7 @@ fn trace_sign_head(head: &str, key: &[u8]) -> PyResult<String> {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(trace_chain_build, m)?)?;
+    m.add_function(wrap_pyfunction!(trace_chain_seal, m)?)?;
     m.add_function(wrap_pyfunction!(trace_chain_verify, m)?)?;
     m.add_function(wrap_pyfunction!(trace_sign_head, m)?)?;
     Ok(())

@@ -21,8 +21,11 @@ import copy
 import itertools
 import math
 import os
+from collections import deque
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from itertools import repeat
+from typing import Annotated, Any, NoReturn
 
 import msgspec
 
@@ -42,12 +45,15 @@ __all__ = [
     "category_of",
     "decode_event",
     "encode_event",
+    "encode_event_array",
+    "encode_events",
     "from_us",
     "is_valid_type",
     "new_id",
     "to_us",
     "utc_now",
     "with_link",
+    "with_links",
 ]
 
 
@@ -264,6 +270,20 @@ def with_link(event: Event, prev_hash: str, hash: str) -> Event:
     return linked
 
 
+def with_links(
+    events: Sequence[Event], prev_hashes: Sequence[str], hashes: Sequence[str]
+) -> list[Event]:
+    """:func:`with_link` for a whole batch, in three C-level passes (copy, then set each
+    field) instead of a Python call per event: a third of the cost for large batches."""
+    linked = list(map(_copy_struct, events))
+    deque(map(_force_setattr, linked, repeat("prev_hash"), prev_hashes), maxlen=0)
+    deque(map(_force_setattr, linked, repeat("hash"), hashes), maxlen=0)
+    return linked
+
+
+# Struct.__copy__ copies the fields only (no __post_init__); msgspec's stubs omit it.
+_copy_struct: Callable[[Event], Event] = msgspec.Struct.__copy__  # type: ignore[attr-defined]
+_force_setattr = msgspec.structs.force_setattr
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Event)
 
@@ -278,6 +298,29 @@ def encode_event(event: Event) -> bytes:
         return _encoder.encode(event)
     except (TypeError, ValueError, OverflowError) as exc:
         raise SerializationError(f"event {event.id!r} cannot be encoded: {exc}") from exc
+
+
+def encode_event_array(events: Sequence[Event]) -> bytes:
+    """The events' documents as one JSON array (each element exactly :func:`encode_event`
+    of its event): one encoder call for a whole batch, half the cost of one per event."""
+    try:
+        return _encoder.encode(events if isinstance(events, (list, tuple)) else list(events))
+    except (TypeError, ValueError, OverflowError) as exc:
+        _raise_for_first_bad(events, exc)
+
+
+def encode_events(events: Sequence[Event]) -> list[bytes]:
+    """:func:`encode_event` of each event."""
+    try:
+        return list(map(_encoder.encode, events))
+    except (TypeError, ValueError, OverflowError) as exc:
+        _raise_for_first_bad(events, exc)
+
+
+def _raise_for_first_bad(events: Sequence[Event], exc: Exception) -> NoReturn:
+    for event in events:
+        encode_event(event)  # raises SerializationError naming the event
+    raise SerializationError(f"events cannot be encoded: {exc}") from exc
 
 
 def decode_event(doc: bytes | str) -> Event:

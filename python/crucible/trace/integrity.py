@@ -7,24 +7,31 @@ Editing an event changes its hash; removing, inserting or moving one breaks the 
 chain rewritten from the edit onwards (all hashes recomputed) is still consistent, which is
 what :func:`sign` is for: an HMAC-SHA256 of the head that only the key holder can redo.
 
-All hashing runs in the Rust core (``crucible._core``) over whole batches, off the GIL and
-on all cores; this module only encodes events and interprets the answers. Verification of
-stored chains works on the stored bytes themselves (:func:`verify_docs`), never on events
-decoded and re-encoded, so what is checked is exactly what is on disk.
+All hashing runs in the Rust core (``crucible._core``) over whole batches, off the GIL:
+sealing takes a batch as one JSON array (one msgspec call) and pipelines canonicalizing and
+hashing over two threads; verifying checks every document on all cores, then the links in
+order. This module only encodes events, makes the sealed copies and interprets the answers.
+Verification of stored chains works on the stored bytes themselves (:func:`verify_docs`),
+never on events decoded and re-encoded, so what is checked is exactly what is on disk.
 """
 
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Iterable, Sequence
-from typing import Literal, Protocol
+from typing import Literal, Protocol, cast
 
 import msgspec
 
 from crucible import _core
-from crucible.errors import IntegrityError, SerializationError
-from crucible.trace.event import Event, encode_event, with_link
+from crucible.errors import IntegrityError
+from crucible.trace.event import (
+    Event,
+    encode_event,
+    encode_event_array,
+    encode_events,
+    with_links,
+)
 
 __all__ = [
     "GENESIS",
@@ -74,7 +81,7 @@ def seal(events: Sequence[Event], prev: str = GENESIS) -> list[Event]:
     since, and :class:`~crucible.errors.IntegrityError` is raised rather than silently
     re-sealing it.
     """
-    return seal_encoded(events, prev)[0]
+    return _seal(events, prev, stored=False)[0]
 
 
 def seal_encoded(events: Sequence[Event], prev: str = GENESIS) -> tuple[list[Event], list[bytes]]:
@@ -83,34 +90,37 @@ def seal_encoded(events: Sequence[Event], prev: str = GENESIS) -> tuple[list[Eve
     The sealed document is the unsealed one with ``prev_hash`` and ``hash`` appended:
     they are the last fields of :class:`Event`, so this is byte for byte what encoding the
     sealed event gives (``tests/trace/test_integrity.py`` checks it), at a fraction of the
-    cost of encoding every event twice.
+    cost of encoding every event twice. The Rust core writes them while the GIL is held
+    only to allocate the bytes objects.
     """
+    sealed, stored = _seal(events, prev, stored=True)
+    return sealed, cast("list[bytes]", stored)
+
+
+def _seal(
+    events: Sequence[Event], prev: str, *, stored: bool
+) -> tuple[list[Event], list[bytes] | None]:
     if not events:
-        return [], []
-    docs = [encode_event(e) for e in events]
-    hashes = _core.trace_chain_build(docs, None if prev == GENESIS else prev)
-    out: list[Event] = []
-    stored: list[bytes] = []
-    for event, doc, digest in zip(events, docs, hashes, strict=True):
-        if event.hash is None:
-            out.append(with_link(event, prev, digest))
-            stored.append(
-                b'%s,"prev_hash":"%s","hash":"%s"}' % (doc[:-1], prev.encode(), digest.encode())
-            )
-        elif event.hash == digest and event.prev_hash == prev:
-            out.append(event)
-            stored.append(doc)
+        return [], [] if stored else None
+    hashes, docs, linked = _core.trace_chain_seal(
+        encode_event_array(events), None if prev == GENESIS else prev, stored
+    )
+    prevs = [prev, *hashes[:-1]]
+    sealed = with_links(events, prevs, hashes)
+    for i in linked:  # events that already carried a link: rare, checked one by one
+        event = events[i]
+        if event.hash is None:  # a prev_hash alone: sealed like the others
+            if docs is not None:
+                docs[i] = encode_event(sealed[i])
+        elif event.hash == hashes[i] and event.prev_hash == prevs[i]:
+            sealed[i] = event  # its stored document is its own, unchanged
         else:
             raise IntegrityError(
                 f"event {event.id!r} was sealed as {event.hash[:12]}... after "
-                f"{(event.prev_hash or '')[:12]}... but hashes to {digest[:12]}... after "
-                f"{prev[:12]}... here: it belongs to another chain position or was edited"
+                f"{(event.prev_hash or '')[:12]}... but hashes to {hashes[i][:12]}... after "
+                f"{prevs[i][:12]}... here: it belongs to another chain position or was edited"
             )
-        prev = digest
-    return out, stored
-
-
-_EVENT_INDEX = re.compile(r"event (\d+):")
+    return sealed, docs
 
 
 def verify_docs(docs: Sequence[bytes], prev: str = GENESIS, *, offset: int = 0) -> Verification:
@@ -120,60 +130,19 @@ def verify_docs(docs: Sequence[bytes], prev: str = GENESIS, *, offset: int = 0) 
     A document that is not valid JSON (a flipped byte, a torn write) is a ``"malformed"``
     break at its index, reported only if no earlier break exists.
     """
-    docs = list(docs)
-    malformed: int | None = None
-    while True:
-        try:
-            found = _core.trace_chain_verify(docs, None if prev == GENESIS else prev)
-            break
-        except SerializationError as exc:
-            bad = _first_unparsable(docs, exc)
-            malformed = bad
-            docs = docs[:bad]
-    if found is not None:
-        index, kind, reason = found
-        return Verification(
-            ok=False,
-            checked=index + 1,
-            head=_head_of(docs[index - 1]) if index else prev,
-            index=offset + index,
-            kind=kind,  # type: ignore[arg-type]
-            reason=reason,
-        )
-    head = _head_of(docs[-1]) if docs else prev
-    if malformed is not None:
-        return Verification(
-            ok=False,
-            checked=malformed + 1,
-            head=head,
-            index=offset + malformed,
-            kind="malformed",
-            reason="the stored event is not valid JSON (damaged or torn)",
-        )
-    return Verification(ok=True, checked=len(docs), head=head)
-
-
-def _first_unparsable(docs: list[bytes], exc: SerializationError) -> int:
-    """The index of an unparsable document: the one the Rust error names (with many bad
-    documents, parallel parsing may name any of them; the caller then retries the prefix)."""
-    match = _EVENT_INDEX.match(str(exc))
-    if match is not None and int(match.group(1)) < len(docs):
-        return int(match.group(1))
-    for i, doc in enumerate(docs):  # unexpected message: find it the slow way
-        try:
-            _core.canonical_json(doc)
-        except SerializationError:
-            return i
-    raise exc
-
-
-def _head_of(doc: bytes) -> str:
-    try:
-        value = msgspec.json.decode(doc)
-    except msgspec.DecodeError:
-        return GENESIS
-    found = value.get("hash") if isinstance(value, dict) else None
-    return found if isinstance(found, str) else GENESIS
+    docs = docs if isinstance(docs, list) else list(docs)
+    head, found = _core.trace_chain_verify(docs, None if prev == GENESIS else prev)
+    if found is None:
+        return Verification(ok=True, checked=len(docs), head=head)
+    index, kind, reason = found
+    return Verification(
+        ok=False,
+        checked=index + 1,
+        head=head,
+        index=offset + index,
+        kind=cast("BreakKind", kind),
+        reason=reason,
+    )
 
 
 class _HasEvents(Protocol):
@@ -186,7 +155,9 @@ def verify(chain: _HasEvents | Iterable[Event], prev: str = GENESIS) -> Verifica
     the index, kind and reason of the first break. Events are encoded exactly as stores
     write them, so an event decoded from a store verifies as its stored bytes do."""
     events = chain.events if hasattr(chain, "events") else chain
-    return verify_docs([encode_event(e) for e in events], prev)
+    return verify_docs(
+        encode_events(events if isinstance(events, Sequence) else list(events)), prev
+    )
 
 
 def sign(head: str, key: bytes) -> str:
