@@ -1,6 +1,8 @@
 //! The IR's Rust side: canonical JSON and fingerprints, and validation.
 //!
 //! * `parser` — strict JSON into the borrowing tree every other module reads.
+//! * `scan` — byte-level lexing of JSON strings and numbers (the parser's and the trace
+//!   canonicalizer's).
 //! * `canonical` — RFC 8785 canonical JSON over a borrowing parse tree, SHA-256 fingerprints.
 //! * `schema` — the structural rules, compiled from msgspec's JSON Schema of the IR types.
 //! * `bounds` — numeric bounds and lengths, compared as Python compares numbers.
@@ -15,5 +17,6 @@ pub mod datetime;
 pub mod jsonl;
 pub mod parser;
 pub mod rules;
+pub mod scan;
 pub mod schema;
 pub mod validate;

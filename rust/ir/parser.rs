@@ -8,8 +8,8 @@
 //! * collects the items of every open container on two shared scratch stacks and moves
 //!   them into an exactly sized `Vec` when the container closes (one allocation per
 //!   container, none for growth);
-//! * finds the end of a string eight bytes at a time (a word holding no `"`, `\` or control
-//!   byte is skipped whole) and borrows it from the input unless it has escapes;
+//! * finds the end of a string eight bytes at a time ([`super::scan::find_special`], shared
+//!   with the trace canonicalizer) and borrows it from the input unless it has escapes;
 //! * reads numbers as serde_json does, so every verdict built on the tree stays the same:
 //!   a non-negative integer that fits is `UInt`, a negative one `Int`, `-0` and every
 //!   integer beyond 64 bits a `Float`, fractions and exponents `Float` (correctly rounded by
@@ -21,6 +21,7 @@
 use std::borrow::Cow;
 
 use super::canonical::{Node, Num};
+use super::scan::find_special;
 use crate::error::{CoreError, CoreResult};
 
 /// The deepest nesting of arrays and objects read.
@@ -73,24 +74,6 @@ struct Parser<'a> {
     items: Vec<Node<'a>>,
     members: Vec<Member<'a>>,
     failure: Option<CoreError>,
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of `word` is zero.
-fn has_zero(word: u64) -> bool {
-    word.wrapping_sub(ONES) & !word & HIGHS != 0
-}
-
-/// Whether any byte of `word` ends a plain run of string bytes: `"`, `\` or a control.
-fn has_special(word: u64) -> bool {
-    // Bytes below 0x20: subtracting 0x20 borrows into the high bit (ASCII bytes only;
-    // bytes >= 0x80 are UTF-8 continuation or lead bytes and never special).
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-    control
-        || has_zero(word ^ (ONES * u64::from(b'"')))
-        || has_zero(word ^ (ONES * u64::from(b'\\')))
 }
 
 impl<'a> Parser<'a> {
@@ -215,20 +198,9 @@ impl<'a> Parser<'a> {
     }
 
     /// Index of the first `"`, `\` or control byte at or after `from`, if any.
-    fn special_from(&self, mut from: usize) -> Option<usize> {
-        let bytes = self.bytes;
-        while from + 8 <= bytes.len() {
-            let mut word = [0_u8; 8];
-            word.copy_from_slice(&bytes[from..from + 8]);
-            if has_special(u64::from_le_bytes(word)) {
-                break;
-            }
-            from += 8;
-        }
-        bytes[from..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .map(|i| from + i)
+    fn special_from(&self, from: usize) -> Option<usize> {
+        let at = find_special(self.bytes, from);
+        (at < self.bytes.len()).then_some(at)
     }
 
     fn string(&mut self) -> Step<Cow<'a, str>> {

@@ -14,8 +14,8 @@ use std::borrow::Cow;
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
+use crate::ir::scan::{error_at, Piece, Pieces};
 use crate::trace::members::{self, Member, OrderCache};
-use crate::trace::scan::{error_at, Piece, Pieces};
 use crate::trace::tape::{read_value, skip, Tok};
 
 /// Where canonical bytes go.

@@ -11,7 +11,7 @@
 use std::cmp::Ordering;
 
 use crate::error::{CoreError, CoreResult};
-use crate::trace::scan::Units;
+use crate::ir::scan::Units;
 use crate::trace::tape::Tok;
 
 /// An object member: where its name's raw content is, and the tape indices of its name

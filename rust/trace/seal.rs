@@ -14,8 +14,8 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
+use crate::ir::scan::error_at;
 use crate::trace::canon::{Canonicalizer, HashSink, Sink};
-use crate::trace::scan::error_at;
 
 /// The members an event's own hash does not cover.
 pub const HASH_FIELDS: [&str; 2] = ["hash", "prev_hash"];

@@ -9,13 +9,14 @@
 //! token, so a writer can skip a member's value in O(1).
 //!
 //! The pass is iterative (an explicit stack, never recursion), so nesting cannot overflow
-//! the thread's stack; like `serde_json`, it refuses documents nested 128 deep or more.
+//! the thread's stack; like the IR parser, it refuses documents nested deeper than
+//! [`MAX_DEPTH`] (512) levels.
 
 use crate::error::CoreResult;
-use crate::trace::scan::{self, error_at, Number};
+use crate::ir::scan::{self, error_at, Number};
 
-/// Nesting `serde_json` accepts (its recursion limit is 128, and it fails on reaching it).
-pub const MAX_DEPTH: usize = 127;
+/// The nesting the IR parser accepts, so both read the same documents.
+pub const MAX_DEPTH: usize = crate::ir::parser::MAX_DEPTH;
 
 /// A token of the tape. Spans are byte offsets into the source.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -246,10 +247,12 @@ mod tests {
     }
 
     #[test]
-    fn nesting_limit_matches_serde_json() {
+    fn nesting_limit_matches_the_parser() {
         let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
         assert!(tape_of(&deep(MAX_DEPTH)).is_ok());
         assert!(tape_of(&deep(MAX_DEPTH + 1)).is_err());
+        assert!(crate::ir::parser::parse(deep(MAX_DEPTH).as_bytes()).is_ok());
+        assert!(crate::ir::parser::parse(deep(MAX_DEPTH + 1).as_bytes()).is_err());
         // A million unclosed brackets: an error, not a stack overflow.
         assert!(tape_of(&"[".repeat(1_000_000)).is_err());
     }

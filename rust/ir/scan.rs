@@ -1,15 +1,16 @@
-//! Byte-level lexing for the streaming canonicalizer: strings and numbers.
+//! Byte-level lexing of JSON strings and numbers, shared by the IR parser
+//! ([`super::parser`]) and the trace's streaming canonicalizer (`crate::trace::canon`).
 //!
 //! Trace events are mostly string bytes, so the string scan is the hot loop: it looks at
 //! eight bytes at a time (SWAR: SIMD within a register, portable and safe) for the only
 //! bytes that end a plain run inside a JSON string: `"`, `\` and control characters.
 //! Everything between them is copied to the canonical output as it stands.
 //!
-//! The rules follow `serde_json` (what [`crate::ir::canonical`] parses with) exactly, so a
-//! document is accepted here if and only if it is accepted there: escapes are `\" \\ \/ \b
-//! \f \n \r \t \uXXXX` (hex digits of either case), surrogates must come as a leading
-//! `\uD8xx..\uDBxx` followed directly by a trailing `\uDCxx..\uDFxx`, raw control
-//! characters are refused, and numbers follow the JSON grammar.
+//! The rules are serde_json's, which the IR parser ([`super::parser`]) keeps, so a document
+//! is accepted by the trace canonicalizer if and only if the parser accepts it: escapes
+//! are `\" \\ \/ \b \f \n \r \t \uXXXX` (hex digits of either case), surrogates must
+//! come as a leading `\uD8xx..\uDBxx` followed directly by a trailing `\uDCxx..\uDFxx`, raw
+//! control characters are refused, and numbers follow the JSON grammar.
 
 use std::str::Chars;
 
