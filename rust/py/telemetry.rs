@@ -78,6 +78,33 @@ pub struct CaptureBuffer {
 }
 
 impl CaptureBuffer {
+    /// Copies the payload dicts, reads the correlation id and records the event.
+    fn keep(
+        &self,
+        py: Python<'_>,
+        event_name: Bound<'_, PyAny>,
+        measurements: &Bound<'_, PyAny>,
+        metadata: &Bound<'_, PyAny>,
+        (wall_us, mono_ns): (i64, i64),
+        weight: f64,
+    ) -> PyResult<()> {
+        let m = copy_dict(measurements)?;
+        let md = copy_dict(metadata)?;
+        let corr = self.correlation.bind(py).call0()?;
+        self.record(
+            py,
+            Raw {
+                name: event_name.unbind(),
+                m: m.unbind(),
+                md: md.unbind(),
+                wall_us,
+                mono_ns,
+                corr: corr.unbind(),
+                weight,
+            },
+        )
+    }
+
     fn record(&self, py: Python<'_>, raw: Raw) -> PyResult<()> {
         let waiting = {
             let mut rows = locked(&self.rows)?;
@@ -161,23 +188,8 @@ impl CaptureBuffer {
         if !self.in_scope(py)? {
             return Ok(());
         }
-        let wall = wall_us();
-        let mono = self.clock.now_ns();
-        let m = copy_dict(&measurements)?;
-        let md = copy_dict(&metadata)?;
-        let corr = self.correlation.bind(py).call0()?;
-        self.record(
-            py,
-            Raw {
-                name: event_name.unbind(),
-                m: m.unbind(),
-                md: md.unbind(),
-                wall_us: wall,
-                mono_ns: mono,
-                corr: corr.unbind(),
-                weight: 1.0,
-            },
-        )
+        let stamp = (wall_us(), self.clock.now_ns());
+        self.keep(py, event_name, &measurements, &metadata, stamp, 1.0)
     }
 
     /// Whether an event emitted now would be captured (the scope check of `capture`).
@@ -201,22 +213,7 @@ impl CaptureBuffer {
         stamp: (i64, i64),
         weight: f64,
     ) -> PyResult<()> {
-        let (wall_time_us, monotonic_ns) = stamp;
-        let m = copy_dict(&measurements)?;
-        let md = copy_dict(&metadata)?;
-        let corr = self.correlation.bind(py).call0()?;
-        self.record(
-            py,
-            Raw {
-                name: event_name.unbind(),
-                m: m.unbind(),
-                md: md.unbind(),
-                wall_us: wall_time_us,
-                mono_ns: monotonic_ns,
-                corr: corr.unbind(),
-                weight,
-            },
-        )
+        self.keep(py, event_name, &measurements, &metadata, stamp, weight)
     }
 
     /// Take up to `limit` of the oldest events (None when there are none).

@@ -46,6 +46,7 @@ from crucible.errors import InvalidArgumentError
 __all__ = [
     "COLUMN_KINDS",
     "HISTOGRAM_GAMMA",
+    "ROLLUP_SUMS",
     "CapturedEvent",
     "ColumnBatch",
     "EventName",
@@ -261,6 +262,21 @@ def histogram_quantile(hist: Mapping[int, int], q: float) -> float | None:
         if seen > rank:
             return bucket_value_ms(bucket)
     return bucket_value_ms(max(hist))
+
+
+ROLLUP_SUMS = (
+    "count",
+    "weight_sum",
+    "success_count",
+    "error_count",
+    "latency_count",
+    "latency_sum",
+    "latency_sum_sq",
+    "cost_usd",
+    "tokens_in",
+    "tokens_out",
+)
+"""The :class:`Rollup` fields that add up when rollups merge (stores keep them as columns)."""
 
 
 class Rollup(msgspec.Struct, frozen=True, kw_only=True):

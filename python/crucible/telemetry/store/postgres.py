@@ -49,6 +49,7 @@ from crucible.telemetry.store.base import (
     _MIN_MS,
     COLUMN_KINDS,
     HISTOGRAM_GAMMA,
+    ROLLUP_SUMS,
     CapturedEvent,
     ColumnBatch,
     ExperimentRecord,
@@ -68,7 +69,6 @@ from crucible.telemetry.store.postgres_sql import (
     ROLLUP_HIST_DDL,
     ROLLUP_HIST_SQL,
     ROLLUP_SQL,
-    ROLLUP_SUMS,
     ROLLUPS_DDL,
     STAGING_DDL,
 )

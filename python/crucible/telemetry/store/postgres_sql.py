@@ -19,7 +19,6 @@ __all__ = [
     "ROLLUP_HIST_DDL",
     "ROLLUP_HIST_SQL",
     "ROLLUP_SQL",
-    "ROLLUP_SUMS",
     "STAGING_DDL",
 ]
 
@@ -180,18 +179,6 @@ WITH ins AS (
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM r), (SELECT count(*) FROM h)
 """
 
-ROLLUP_SUMS = (
-    "count",
-    "weight_sum",
-    "success_count",
-    "error_count",
-    "latency_count",
-    "latency_sum",
-    "latency_sum_sq",
-    "cost_usd",
-    "tokens_in",
-    "tokens_out",
-)
 
 # Base windows merged into windows of {window} µs (parameters follow: doubled %).
 ROLLUP_SQL = """

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from crucible.telemetry.store.base import (
     HISTOGRAM_GAMMA,
+    ROLLUP_SUMS,
     CapturedEvent,
     Rollup,
     latency_bucket,
@@ -51,18 +52,7 @@ ROLLUP_SCHEMA = [
     " PRIMARY KEY (experiment_id, window_start_us, event_name, bucket)) WITHOUT ROWID",
 ]
 
-_SUMS = (
-    "count",
-    "weight_sum",
-    "success_count",
-    "error_count",
-    "latency_count",
-    "latency_sum",
-    "latency_sum_sq",
-    "cost_usd",
-    "tokens_in",
-    "tokens_out",
-)
+_SUMS = ROLLUP_SUMS
 _COLUMNS = (
     "experiment_id, window_start_us, event_name, count, weight_sum, success_count, error_count,"
     " latency_count, latency_sum, latency_sum_sq, latency_min, latency_max, cost_usd, tokens_in,"
