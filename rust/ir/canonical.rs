@@ -128,14 +128,28 @@ fn write_members(mut members: Vec<&(Cow<'_, str>, Node<'_>)>, out: &mut Vec<u8>)
             pair[0].0
         )));
     }
+    write_sorted_object(
+        members.into_iter().map(|(k, v)| (k.as_ref(), v)),
+        out,
+        write_node,
+    )
+}
+
+/// `{"name":value,...}` of members already in canonical order, each value written by
+/// `value` (shared by the tree writer here and the writer of Python values).
+pub(crate) fn write_sorted_object<'m, T, E>(
+    members: impl Iterator<Item = (&'m str, T)>,
+    out: &mut Vec<u8>,
+    mut value: impl FnMut(T, &mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
     out.push(b'{');
-    for (i, (name, value)) in members.into_iter().enumerate() {
+    for (i, (name, item)) in members.enumerate() {
         if i > 0 {
             out.push(b',');
         }
         write_string(name, out);
         out.push(b':');
-        write_node(value, out)?;
+        value(item, out)?;
     }
     out.push(b'}');
     Ok(())

@@ -8,7 +8,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 
 use super::errors::to_py;
 use crate::error::CoreError;
-use crate::ir::canonical::{self, utf16_order, write_number, write_string};
+use crate::ir::canonical::{self, utf16_order, write_number, write_sorted_object, write_string};
 
 /// The deepest nesting written (as the parser reads: `crate::ir::parser::MAX_DEPTH`).
 const MAX_DEPTH: usize = crate::ir::parser::MAX_DEPTH;
@@ -99,17 +99,9 @@ fn write_object(dict: &Bound<'_, PyDict>, depth: usize, out: &mut Vec<u8>) -> Py
         members.push((text(name)?, value));
     }
     members.sort_by(|a, b| utf16_order(a.0, b.0));
-    out.push(b'{');
-    for (i, (name, value)) in members.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_string(name, out);
-        out.push(b':');
-        write_value(value, depth + 1, out)?;
-    }
-    out.push(b'}');
-    Ok(())
+    write_sorted_object(members.into_iter(), out, |value, out| {
+        write_value(value, depth + 1, out)
+    })
 }
 
 /// RFC 8785 canonical form of a Python JSON value (dict, list, tuple, str, int, float, bool,
