@@ -19,6 +19,12 @@ least the same job needs.
   The crucible side measures what it always did (events in, durable, deduplicated, rolled
   up, readable); since schema 2 stores segments, the reference's row table is defined
   here instead of being borrowed from the store.
+* PostgreSQL ingest (needs ``CRUCIBLE_TEST_POSTGRES_DSN``; CI starts a server): the same
+  100,000 events appended (10 batches) to a ``PostgresStore`` and flushed (binary ``COPY``
+  into a staging table, merge into the indexed events table skipping ids already stored,
+  rollups). Reference: one psycopg binary ``COPY`` of the same rows, converted outside the
+  timing, into a plain table with the same columns and no index: the least a user would
+  write.
 * ``metrics()`` of 10**6 stored events vs reading the latencies back from the reference's
   row table and ``numpy.percentile``, and vs ``numpy.percentile`` alone.
 * ``execute`` with no handler attached, and with one no-op handler (ns per call).
@@ -28,6 +34,7 @@ Events per second are printed in the summary and stored in ``extra_info``.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tempfile
 import time
@@ -249,6 +256,94 @@ def test_sqlite_ingest_from_events(benchmark: Any, library: str) -> None:
     """Both sides start from the same CapturedEvent objects."""
     benchmark.group = "telemetry: SQLite ingest 1e5 (both from events)"
     _ingest(benchmark, INGEST_EVENTS[library])
+
+
+# --- PostgreSQL ingest -----------------------------------------------------------------------
+
+PG_DSN = os.environ.get("CRUCIBLE_TEST_POSTGRES_DSN")
+_pg_names = iter(range(10**9))
+
+
+def _pg_store(prefix: str) -> Any:
+    from crucible.telemetry.store.postgres import PostgresStore
+
+    assert PG_DSN is not None
+    return PostgresStore(PG_DSN, prefix=prefix, timescale=False)
+
+
+def _crucible_pg(store: Any) -> None:
+    for i in range(0, N, 10_000):
+        store.append(EVENTS[i : i + 10_000])
+    store.flush()
+
+
+def _plain_copy(target: tuple[Any, str, list[list[Any]]]) -> None:
+    conn, table, rows = target
+    sql = f"COPY {table} ({', '.join(_FIELDS)}) FROM STDIN (FORMAT BINARY)"
+    with conn.cursor() as cur, cur.copy(sql) as copy:
+        copy.set_types(_PG_TYPES)
+        for row in rows:
+            copy.write_row(row)
+    conn.commit()
+
+
+@pytest.mark.skipif(PG_DSN is None, reason="CRUCIBLE_TEST_POSTGRES_DSN is not set")
+@pytest.mark.parametrize("library", ["crucible", "psycopg-copy"])
+def test_postgres_ingest(benchmark: Any, library: str) -> None:
+    benchmark.group = "telemetry: PostgreSQL ingest 1e5"
+    made: list[Any] = []
+    if library == "crucible":
+
+        def setup() -> tuple[tuple[Any], dict[str, Any]]:
+            made.append(_pg_store(f"bench_{os.getpid()}_{next(_pg_names)}"))
+            return (made[-1],), {}
+
+        benchmark.pedantic(_crucible_pg, setup=setup, rounds=3, warmup_rounds=0)
+        assert made[-1].count() == N
+        for store in made:
+            store.drop()
+            store.close()
+    else:
+        import psycopg
+
+        from crucible.telemetry.store.postgres import _copy_rows
+
+        assert PG_DSN is not None
+        rows = _copy_rows(EVENTS)
+        conn = psycopg.connect(PG_DSN)
+
+        def setup_plain() -> tuple[tuple[Any], dict[str, Any]]:
+            table = f"bench_plain_{os.getpid()}_{next(_pg_names)}"
+            columns = ", ".join(f"{f} {_pg_column(f)}" for f in _FIELDS)
+            conn.execute(f"CREATE TABLE {table} ({columns})")
+            conn.commit()
+            made.append(table)
+            return ((conn, table, rows),), {}
+
+        try:
+            benchmark.pedantic(_plain_copy, setup=setup_plain, rounds=3, warmup_rounds=0)
+            assert conn.execute(f"SELECT count(*) FROM {made[-1]}").fetchone() == (N,)
+        finally:
+            for table in made:
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.commit()
+            conn.close()
+    _rate(benchmark, N)
+
+
+def _pg_column(field: str) -> str:
+    from crucible.telemetry.store.postgres_sql import COLUMNS
+
+    return COLUMNS[field].replace(" NOT NULL", "")
+
+
+def _pg_copy_types() -> list[str]:
+    from crucible.telemetry.store.postgres_sql import COLUMNS, COPY_TYPES
+
+    return [COPY_TYPES[COLUMNS[f].split()[0]] for f in _FIELDS]
+
+
+_PG_TYPES = _pg_copy_types() if PG_DSN is not None else []
 
 
 # --- metrics() over 10**6 stored latencies -----------------------------------------------------
