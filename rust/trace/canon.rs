@@ -222,7 +222,7 @@ impl<S: Sink> Writer<'_, S> {
                     .put(text.get(start as usize..end as usize).unwrap_or_default());
             }
             Some(&Tok::Escaped { start, end }) => self.escaped(start, end),
-            Some(&Tok::Double(x)) => self.double(x),
+            Some(&Tok::Double(x)) => put_double(self.sink, x),
             Some(&Tok::Array { next }) => {
                 self.sink.put(b"[");
                 let mut i = at + 1;
@@ -316,52 +316,56 @@ impl<S: Sink> Writer<'_, S> {
             .text
             .get(start as usize..end as usize)
             .unwrap_or_default();
-        self.sink.put(b"\"");
-        for piece in Pieces::new(raw) {
-            match piece {
-                Piece::Run(run) => self.sink.put(run.as_bytes()),
-                Piece::Char(c) => self.char(c),
-            }
-        }
-        self.sink.put(b"\"");
+        put_escaped(self.sink, raw);
     }
+}
 
-    fn char(&mut self, c: char) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let short: &[u8] = match c {
-            '"' => b"\\\"",
-            '\\' => b"\\\\",
-            '\n' => b"\\n",
-            '\r' => b"\\r",
-            '\t' => b"\\t",
-            '\u{8}' => b"\\b",
-            '\u{c}' => b"\\f",
-            '\0'..='\u{1f}' => {
-                let b = c as usize;
-                self.sink
-                    .put(&[b'\\', b'u', b'0', b'0', HEX[b >> 4], HEX[b & 15]]);
-                return;
-            }
-            _ => {
-                let mut buf = [0_u8; 4];
-                self.sink.put(c.encode_utf8(&mut buf).as_bytes());
-                return;
-            }
-        };
-        self.sink.put(short);
-    }
-
-    /// ECMAScript's Number-to-String for a finite double (`-0` is written `0`).
-    fn double(&mut self, x: f64) {
-        if x == 0.0 {
-            self.sink.put(b"0");
-        } else {
-            let mut buffer = ryu_js::Buffer::new();
-            self.sink.put(buffer.format_finite(x).as_bytes());
+/// The canonical string whose raw (validated) content between the quotes is `raw`.
+pub fn put_escaped<S: Sink>(sink: &mut S, raw: &str) {
+    sink.put(b"\"");
+    for piece in Pieces::new(raw) {
+        match piece {
+            Piece::Run(run) => sink.put(run.as_bytes()),
+            Piece::Char(c) => put_char(sink, c),
         }
+    }
+    sink.put(b"\"");
+}
+
+fn put_char<S: Sink>(sink: &mut S, c: char) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short: &[u8] = match c {
+        '"' => b"\\\"",
+        '\\' => b"\\\\",
+        '\n' => b"\\n",
+        '\r' => b"\\r",
+        '\t' => b"\\t",
+        '\u{8}' => b"\\b",
+        '\u{c}' => b"\\f",
+        '\0'..='\u{1f}' => {
+            let b = c as usize;
+            sink.put(&[b'\\', b'u', b'0', b'0', HEX[b >> 4], HEX[b & 15]]);
+            return;
+        }
+        _ => {
+            let mut buf = [0_u8; 4];
+            sink.put(c.encode_utf8(&mut buf).as_bytes());
+            return;
+        }
+    };
+    sink.put(short);
+}
+
+/// ECMAScript's Number-to-String for a finite double (`-0` is written `0`).
+pub fn put_double<S: Sink>(sink: &mut S, x: f64) {
+    if x == 0.0 {
+        sink.put(b"0");
+    } else {
+        let mut buffer = ryu_js::Buffer::new();
+        sink.put(buffer.format_finite(x).as_bytes());
     }
 }
 
 #[cfg(test)]
 #[path = "canon_tests.rs"]
-mod tests;
+pub(crate) mod tests;

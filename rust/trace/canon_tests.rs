@@ -7,20 +7,20 @@ use crate::ir::canonical as reference;
 const HASH_FIELDS: [&str; 2] = ["hash", "prev_hash"];
 
 /// SplitMix64: a tiny deterministic generator, so failures reproduce.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 }
@@ -106,11 +106,11 @@ const NUMBERS: &[&str] = &[
     "999999999999999999999999999999",
 ];
 
-fn ws(rng: &mut Rng) -> &'static str {
+pub(crate) fn ws(rng: &mut Rng) -> &'static str {
     ["", "", "", " ", "\n", "\t ", "\r\n  "][rng.below(7)]
 }
 
-fn string(rng: &mut Rng) -> String {
+pub(crate) fn string(rng: &mut Rng) -> String {
     let n = rng.below(4);
     let mut out = String::from("\"");
     for _ in 0..n {
@@ -141,7 +141,7 @@ fn decimal(rng: &mut Rng) -> String {
     format!("{sign}{int}.{zeros}{}", digits(rng, n))
 }
 
-fn value(rng: &mut Rng, depth: usize) -> String {
+pub(crate) fn value(rng: &mut Rng, depth: usize) -> String {
     let kind = if depth > 4 {
         rng.below(4)
     } else {
@@ -163,7 +163,7 @@ fn value(rng: &mut Rng, depth: usize) -> String {
     }
 }
 
-fn object(rng: &mut Rng, depth: usize) -> String {
+pub(crate) fn object(rng: &mut Rng, depth: usize) -> String {
     let members: Vec<String> = (0..rng.below(7))
         .map(|_| {
             let name = string(rng);

@@ -12,11 +12,12 @@
 
 use hmac::{Hmac, Mac};
 use rayon::prelude::*;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
 use crate::ir::canonical::to_hex;
 use crate::trace::canon::{Canonicalizer, HashSink};
+use crate::trace::inorder::{self, Span};
 use crate::trace::seal::HASH_FIELDS;
 
 /// The `prev_hash` of the first event.
@@ -119,8 +120,36 @@ pub struct Verified {
 }
 
 /// Checks one stored document on its own: its stored hashes, and that its content hashes
-/// to the stored `hash` from the stored `prev_hash`.
-fn check(canon: &mut Canonicalizer, sink: &mut HashSink, doc: &[u8]) -> Result<Linked, Break> {
+/// to the stored `hash` from the stored `prev_hash`. A document in canonical order takes
+/// the one-pass path ([`inorder`]); any other the general one, which also gives the
+/// verdict on everything the one-pass path leaves to it.
+fn check(
+    canon: &mut Canonicalizer,
+    scratch: &mut Vec<u8>,
+    sink: &mut HashSink,
+    doc: &[u8],
+) -> Result<Linked, Break> {
+    let text = std::str::from_utf8(doc).map_err(|_| Break::Malformed)?;
+    scratch.clear();
+    if let Some(found) = inorder::write(text, 0, scratch) {
+        let stored = |span: Option<Span>| span.and_then(|(s, e)| text.get(s..e)).and_then(from_hex);
+        if let (true, Some(hash), Some(prev)) = (
+            found.end == doc.len(),
+            stored(found.hash),
+            stored(found.prev_hash),
+        ) {
+            let digest: [u8; 32] = Sha256::new()
+                .chain_update(prev)
+                .chain_update(&scratch)
+                .finalize()
+                .into();
+            return if digest == hash {
+                Ok((prev, hash))
+            } else {
+                Err(Break::Content)
+            };
+        }
+    }
     let text = canon.read_document(doc).map_err(|_| Break::Malformed)?;
     let [hash, prev] = canon
         .top_strings(text, HASH_FIELDS)
@@ -147,8 +176,15 @@ pub fn verify(docs: &[&[u8]], prev: [u8; 32]) -> Verified {
     let checked: Vec<Result<Linked, Break>> = docs
         .par_iter()
         .map_init(
-            || (Canonicalizer::default(), Box::<HashSink>::default()),
-            |(canon, sink), doc| check(canon, sink, doc),
+            || {
+                let scratch = Vec::with_capacity(4096);
+                (
+                    Canonicalizer::default(),
+                    scratch,
+                    Box::<HashSink>::default(),
+                )
+            },
+            |(canon, scratch, sink), doc| check(canon, scratch, sink, doc),
         )
         .collect();
     let mut head = prev;

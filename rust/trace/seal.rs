@@ -6,7 +6,9 @@
 //! feeds the next), so the two cores are used as a pipeline instead: this thread reads
 //! and canonicalizes elements into batches of bytes, a second thread hashes them in order.
 //! Small batches (a single `Chain.add`) are canonicalized straight into the hasher on the
-//! calling thread, since starting a thread would cost more than the work.
+//! calling thread, since starting a thread would cost more than the work. Elements already
+//! in canonical member order (every event `Event` encodes) take the one-pass
+//! [`inorder`] path.
 
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -15,7 +17,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{CoreError, CoreResult};
 use crate::ir::scan::error_at;
-use crate::trace::canon::{Canonicalizer, HashSink, Sink};
+use crate::trace::canon::Canonicalizer;
+use crate::trace::inorder;
 
 /// The members an event's own hash does not cover.
 pub const HASH_FIELDS: [&str; 2] = ["hash", "prev_hash"];
@@ -79,8 +82,9 @@ impl<'a> ArrayReader<'a> {
         })
     }
 
-    /// Tokenizes the next element into `canon`; None after the closing bracket.
-    fn next(&mut self, canon: &mut Canonicalizer) -> CoreResult<Option<Element>> {
+    /// Moves past the separator before the next element: where it starts, or None after
+    /// the closing bracket.
+    fn advance(&mut self) -> CoreResult<Option<usize>> {
         if self.done {
             return Ok(None);
         }
@@ -106,38 +110,50 @@ impl<'a> ArrayReader<'a> {
                 ));
             }
         }
-        let i = self.count;
-        let start = skip_ws(bytes, at);
-        let end = canon.read(self.text, start).map_err(|e| at_event(i, e))?;
-        let Some(empty) = canon.is_object() else {
-            return Err(CoreError::Serialization(format!(
-                "event {i}: not a JSON object"
-            )));
-        };
-        self.pos = end;
-        self.count += 1;
-        Ok(Some(Element {
-            start,
-            end,
-            linked: false,
-            empty,
-        }))
+        Ok(Some(skip_ws(bytes, at)))
     }
 
-    /// Reads the next element and writes its canonical form (without the hash fields).
-    fn write_next<S: Sink>(
+    /// Reads the next element and appends its canonical form (without the hash fields) to
+    /// `out`: in one pass when it is in canonical order already ([`inorder`]), else
+    /// through the tape of `canon`.
+    fn write_next(
         &mut self,
         canon: &mut Canonicalizer,
-        sink: &mut S,
+        out: &mut Vec<u8>,
     ) -> CoreResult<Option<Element>> {
-        let Some(mut element) = self.next(canon)? else {
+        let Some(start) = self.advance()? else {
             return Ok(None);
         };
-        let i = self.count - 1;
-        let dropped = canon
-            .write(self.text, &HASH_FIELDS, sink)
-            .map_err(|e| at_event(i, e))?;
-        element.linked = dropped > 0;
+        let i = self.count;
+        let mark = out.len();
+        let element = match inorder::write(self.text, start, out) {
+            Some(found) => Element {
+                start,
+                end: found.end,
+                linked: found.dropped() > 0,
+                empty: found.empty,
+            },
+            None => {
+                out.truncate(mark);
+                let end = canon.read(self.text, start).map_err(|e| at_event(i, e))?;
+                let Some(empty) = canon.is_object() else {
+                    return Err(CoreError::Serialization(format!(
+                        "event {i}: not a JSON object"
+                    )));
+                };
+                let dropped = canon
+                    .write(self.text, &HASH_FIELDS, out)
+                    .map_err(|e| at_event(i, e))?;
+                Element {
+                    start,
+                    end,
+                    linked: dropped > 0,
+                    empty,
+                }
+            }
+        };
+        self.pos = element.end;
+        self.count += 1;
         Ok(Some(element))
     }
 }
@@ -183,17 +199,21 @@ pub fn seal(blob: &[u8], prev: [u8; 32]) -> CoreResult<Sealed> {
 /// Canonicalize and hash on the calling thread.
 fn seal_here(mut reader: ArrayReader<'_>, mut prev: [u8; 32]) -> CoreResult<Sealed> {
     let mut canon = Canonicalizer::default();
-    let mut sink = HashSink::default();
+    let mut scratch = Vec::new();
     let mut sealed = Sealed {
         hashes: Vec::new(),
         elements: Vec::new(),
     };
     loop {
-        sink.start(&prev);
-        let Some(element) = reader.write_next(&mut canon, &mut sink)? else {
+        scratch.clear();
+        let Some(element) = reader.write_next(&mut canon, &mut scratch)? else {
             return Ok(sealed);
         };
-        prev = sink.finish();
+        prev = Sha256::new()
+            .chain_update(prev)
+            .chain_update(&scratch)
+            .finalize()
+            .into();
         sealed.hashes.push(prev);
         sealed.elements.push(element);
     }

@@ -186,3 +186,27 @@ def test_canonical_form_is_what_is_hashed() -> None:
     e = Event(type="hypothesis_formed", decision="d", id="a", metadata={"b": 1, "a": 2})
     canonical = _core.canonical_json(encode_event(e), ["hash", "prev_hash"])
     assert canonical.startswith(b'{"decision":"d","id":"a","metadata":{"a":2,"b":1}')
+
+
+def test_fields_are_declared_in_canonical_order_with_the_hash_fields_last() -> None:
+    """What makes an encoded event its own canonical form (Rust's one-pass path)."""
+    fields = list(Event.__struct_fields__)
+    assert fields[-2:] == ["prev_hash", "hash"]
+    assert fields[:-2] == sorted(fields[:-2])
+    e = make_event(
+        "loss_computed",
+        "keep",
+        "why",
+        alternatives=["x"],
+        confidence=0.5,
+        stage="train",
+        metadata={"a": 1, "b": 0.25},
+        tokens_in=3,
+        tokens_out=4,
+        latency_ms=1.5,
+        cost_usd=0.25,
+        experiment_id="exp",
+        model="m",
+    )
+    doc = encode_event(e)
+    assert _core.canonical_json(doc) == doc

@@ -123,30 +123,34 @@ class Event(
     of them, and scanning them on every collection costs more than hashing them. Do not put
     an event (or anything holding it) inside its own ``metadata``.
 
+    Fields are declared in RFC 8785 order (the two hash fields last), so an encoded event
+    is already in canonical member order and hashing or verifying it takes Rust's one-pass
+    path; keep new fields in that order.
+
     Constructing an event validates it (type, confidence in [0, 1], an aware timestamp,
     non-negative counts, no self-reference), as decoding one does, and raises
     :class:`~crucible.errors.ValidationError` listing every problem.
     """
 
-    type: str
-    decision: str
-    reasoning: str = ""
-    id: str = msgspec.field(default_factory=new_id)
-    timestamp: datetime = msgspec.field(default_factory=utc_now)
     alternatives: tuple[str, ...] = ()
-    confidence: Confidence = 1.0
     code_section: str | None = None
-    spec_reference: str | None = None
-    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
-    parent_id: str | None = None
+    confidence: Confidence = 1.0
+    cost_usd: NonNegFloat | None = None
+    decision: str
     depends_on: tuple[str, ...] = ()
     experiment_id: str | None = None
-    stage: str | None = None
+    id: str = msgspec.field(default_factory=new_id)
+    latency_ms: NonNegFloat | None = None
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
     model: str | None = None
+    parent_id: str | None = None
+    reasoning: str = ""
+    spec_reference: str | None = None
+    stage: str | None = None
+    timestamp: datetime = msgspec.field(default_factory=utc_now)
     tokens_in: NonNegInt | None = None
     tokens_out: NonNegInt | None = None
-    latency_ms: NonNegFloat | None = None
-    cost_usd: NonNegFloat | None = None
+    type: str
     prev_hash: str | None = None
     hash: str | None = None
 
