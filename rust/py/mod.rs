@@ -16,6 +16,7 @@ mod telemetry;
 mod telemetry_columns;
 mod telemetry_finalize;
 mod trace;
+mod trace_sealer;
 
 use pyo3::prelude::*;
 

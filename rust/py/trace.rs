@@ -7,7 +7,7 @@ use super::errors::{invalid, to_py};
 use crate::trace::chain::{self, from_hex, hex64, GENESIS};
 use crate::trace::seal::{self, sealed_doc_len, write_sealed_doc};
 
-fn prev_bytes(prev: Option<&str>) -> PyResult<[u8; 32]> {
+pub(super) fn prev_bytes(prev: Option<&str>) -> PyResult<[u8; 32]> {
     match prev {
         None => Ok(GENESIS),
         Some(text) => from_hex(text).ok_or_else(|| invalid("prev must be 64 hex digits")),
@@ -19,7 +19,53 @@ fn hex_str<'py>(py: Python<'py>, hash: &[u8; 32]) -> Bound<'py, PyString> {
     PyString::new(py, std::str::from_utf8(&digits).unwrap_or_default())
 }
 
-type SealOutput<'py> = (Bound<'py, PyList>, Option<Bound<'py, PyList>>, Vec<usize>);
+pub(super) type SealOutput<'py> = (Bound<'py, PyList>, Option<Bound<'py, PyList>>, Vec<usize>);
+
+/// What sealing returns for a batch sealed in `parts` (each an array of events and its
+/// [`seal::Sealed`], in chain order from `start`): the hex hashes, the sealed documents
+/// when `stored`, and the indices of the events that already carried a link.
+pub(super) fn seal_output<'py>(
+    py: Python<'py>,
+    parts: &[(&[u8], &seal::Sealed)],
+    start: [u8; 32],
+    stored: bool,
+) -> PyResult<SealOutput<'py>> {
+    let hashes: Vec<Bound<'py, PyString>> = parts
+        .iter()
+        .flat_map(|(_, sealed)| &sealed.hashes)
+        .map(|h| hex_str(py, h))
+        .collect();
+    let hashes = PyList::new(py, hashes)?;
+    let elements = parts
+        .iter()
+        .flat_map(|(events, sealed)| sealed.elements.iter().map(move |e| (*events, e)));
+    let linked = elements
+        .clone()
+        .enumerate()
+        .filter_map(|(i, (_, e))| e.linked.then_some(i))
+        .collect();
+    if !stored {
+        return Ok((hashes, None, linked));
+    }
+    let mut prev_hex = hex64(&start);
+    let mut docs = Vec::with_capacity(hashes.len());
+    let all_hashes = parts.iter().flat_map(|(_, sealed)| &sealed.hashes);
+    for ((events, element), hash) in elements.zip(all_hashes) {
+        let own = events.get(element.start..element.end).unwrap_or_default();
+        let hash_hex = hex64(hash);
+        let doc = if element.linked {
+            PyBytes::new(py, own)
+        } else {
+            let len = sealed_doc_len(own.len(), element.empty);
+            PyBytes::new_with(py, len, |out| {
+                write_sealed_doc(own, element.empty, &prev_hex, &hash_hex, out).map_err(to_py)
+            })?
+        };
+        docs.push(doc);
+        prev_hex = hash_hex;
+    }
+    Ok((hashes, Some(PyList::new(py, docs)?), linked))
+}
 
 /// Hex hashes of a batch of events given as one JSON array (`events`), chained from
 /// `prev` (None: a new chain); with `stored`, each event's sealed document too (its own
@@ -35,33 +81,7 @@ fn trace_chain_seal<'py>(
 ) -> PyResult<SealOutput<'py>> {
     let start = prev_bytes(prev)?;
     let sealed = py.detach(|| seal::seal(events, start)).map_err(to_py)?;
-    let hashes = PyList::new(py, sealed.hashes.iter().map(|h| hex_str(py, h)))?;
-    let linked = sealed
-        .elements
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| e.linked.then_some(i))
-        .collect();
-    if !stored {
-        return Ok((hashes, None, linked));
-    }
-    let mut prev_hex = hex64(&start);
-    let mut docs = Vec::with_capacity(sealed.elements.len());
-    for (element, hash) in sealed.elements.iter().zip(&sealed.hashes) {
-        let own = events.get(element.start..element.end).unwrap_or_default();
-        let hash_hex = hex64(hash);
-        let doc = if element.linked {
-            PyBytes::new(py, own)
-        } else {
-            let len = sealed_doc_len(own.len(), element.empty);
-            PyBytes::new_with(py, len, |out| {
-                write_sealed_doc(own, element.empty, &prev_hex, &hash_hex, out).map_err(to_py)
-            })?
-        };
-        docs.push(doc);
-        prev_hex = hash_hex;
-    }
-    Ok((hashes, Some(PyList::new(py, docs)?), linked))
+    seal_output(py, &[(events, &sealed)], start, stored)
 }
 
 /// The head (hex) and the first break as (index, kind, reason).
@@ -99,5 +119,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(trace_chain_seal, m)?)?;
     m.add_function(wrap_pyfunction!(trace_chain_verify, m)?)?;
     m.add_function(wrap_pyfunction!(trace_sign_head, m)?)?;
+    m.add_class::<super::trace_sealer::ChainSealer>()?;
     Ok(())
 }

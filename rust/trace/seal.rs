@@ -59,11 +59,13 @@ struct ArrayReader<'a> {
     text: &'a str,
     pos: usize,
     count: usize,
+    /// The index of the array's first event in the whole batch (for error messages).
+    base: usize,
     done: bool,
 }
 
 impl<'a> ArrayReader<'a> {
-    fn new(blob: &'a [u8]) -> CoreResult<Self> {
+    fn new(blob: &'a [u8], base: usize) -> CoreResult<Self> {
         let text = std::str::from_utf8(blob).map_err(|e| {
             CoreError::Serialization(format!(
                 "invalid UTF-8 at byte {} of the events",
@@ -78,6 +80,7 @@ impl<'a> ArrayReader<'a> {
             text,
             pos: pos + 1,
             count: 0,
+            base,
             done: false,
         })
     }
@@ -103,7 +106,7 @@ impl<'a> ArrayReader<'a> {
             Some(b',') if self.count > 0 => at += 1,
             _ if self.count == 0 => {}
             _ => {
-                let after = self.count - 1;
+                let after = self.base + self.count - 1;
                 return Err(error_at(
                     &format!("after event {after}: expected ',' or ']'"),
                     at,
@@ -124,7 +127,7 @@ impl<'a> ArrayReader<'a> {
         let Some(start) = self.advance()? else {
             return Ok(None);
         };
-        let i = self.count;
+        let i = self.base + self.count;
         let mark = out.len();
         let element = match inorder::write(self.text, start, out) {
             Some(found) => Element {
@@ -169,7 +172,7 @@ fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
 /// (GENESIS for a new chain, the head when appending). Hash fields already present are
 /// ignored in the hash and reported in [`Element::linked`].
 pub fn seal(blob: &[u8], prev: [u8; 32]) -> CoreResult<Sealed> {
-    let reader = ArrayReader::new(blob)?;
+    let reader = ArrayReader::new(blob, 0)?;
     if blob.len() < PIPELINE_MIN || rayon::current_num_threads() < 2 {
         return seal_here(reader, prev);
     }
@@ -194,6 +197,13 @@ pub fn seal(blob: &[u8], prev: [u8; 32]) -> CoreResult<Sealed> {
             Err(_) => seal_here(reader, prev),
         }
     })
+}
+
+/// [`seal`] on the calling thread alone, for a caller that already runs it beside other
+/// work (the chunked sealer of the Python bindings); `base` is the index of the array's
+/// first event in the whole batch, for error messages.
+pub fn seal_sequential(blob: &[u8], prev: [u8; 32], base: usize) -> CoreResult<Sealed> {
+    seal_here(ArrayReader::new(blob, base)?, prev)
 }
 
 /// Canonicalize and hash on the calling thread.

@@ -9,7 +9,11 @@ what :func:`sign` is for: an HMAC-SHA256 of the head that only the key holder ca
 
 All hashing runs in the Rust core (``crucible._core``) over whole batches, off the GIL:
 sealing takes a batch as one JSON array (one msgspec call) and pipelines canonicalizing and
-hashing over two threads; verifying checks every document on all cores, then the links in
+hashing over two threads; a large batch is encoded in chunks instead, each sealed on a
+worker thread while the next is encoded, since encoding costs about as much as hashing.
+Events encode in canonical member order, so canonicalizing is one pass over each document
+(the general path, which sorts, only runs for documents out of order, such as events with
+unsorted ``metadata``). Verifying checks every document on all cores, then the links in
 order. This module only encodes events, makes the sealed copies and interprets the answers.
 Verification of stored chains works on the stored bytes themselves (:func:`verify_docs`),
 never on events decoded and re-encoded, so what is checked is exactly what is on disk.
@@ -97,14 +101,25 @@ def seal_encoded(events: Sequence[Event], prev: str = GENESIS) -> tuple[list[Eve
     return sealed, cast("list[bytes]", stored)
 
 
+_CHUNK = 4096
+"""Events per chunk of a large batch: small enough that the worker starts early and
+finishes soon after the last chunk is encoded, large enough that a chunk costs far more
+than handing it over."""
+
+
 def _seal(
     events: Sequence[Event], prev: str, *, stored: bool
 ) -> tuple[list[Event], list[bytes] | None]:
     if not events:
         return [], [] if stored else None
-    hashes, docs, linked = _core.trace_chain_seal(
-        encode_event_array(events), None if prev == GENESIS else prev, stored
-    )
+    start = None if prev == GENESIS else prev
+    if len(events) < 2 * _CHUNK:
+        hashes, docs, linked = _core.trace_chain_seal(encode_event_array(events), start, stored)
+    else:
+        sealer = _core.ChainSealer(start, stored)
+        for i in range(0, len(events), _CHUNK):
+            sealer.feed(encode_event_array(events[i : i + _CHUNK]))
+        hashes, docs, linked = sealer.finish()
     prevs = [prev, *hashes[:-1]]
     sealed = with_links(events, prevs, hashes)
     for i in linked:  # events that already carried a link: rare, checked one by one
