@@ -155,6 +155,29 @@ impl Canonicalizer {
         found
     }
 
+    /// Whether one of `names` (at most 64) names more than one top-level member of the
+    /// object read.
+    pub fn repeats_top(&self, text: &str, names: &[&str]) -> bool {
+        let Some(&Tok::Object { next }) = self.tape.first() else {
+            return false;
+        };
+        let mut seen = 0_u64;
+        let mut i = 1;
+        while i < next as usize {
+            let member = Member::new(&self.tape, i, 0);
+            for (k, name) in names.iter().enumerate().take(64) {
+                if member.is(text, name) {
+                    if seen & (1 << k) != 0 {
+                        return true;
+                    }
+                    seen |= 1 << k;
+                }
+            }
+            i = skip(&self.tape, i + 1);
+        }
+        false
+    }
+
     /// Writes the value read in canonical form, leaving out the top-level members named in
     /// `drop` (if it is an object); returns how many were left out.
     pub fn write<S: Sink>(&mut self, text: &str, drop: &[&str], sink: &mut S) -> CoreResult<usize> {

@@ -43,7 +43,7 @@ impl Break {
             Break::Link => "prev_hash does not match the previous event's hash (an event was removed, inserted or reordered)",
             Break::Content => "content does not match its hash (the event was edited)",
             Break::Missing => "hash or prev_hash is missing or not 64 hex digits",
-            Break::Malformed => "the stored event is not valid JSON (damaged or torn)",
+            Break::Malformed => "the stored event is not valid JSON (damaged or torn) or repeats a member",
         }
     }
 
@@ -151,6 +151,10 @@ fn check(
         }
     }
     let text = canon.read_document(doc).map_err(|_| Break::Malformed)?;
+    if canon.repeats_top(text, &HASH_FIELDS) {
+        // Two stored hashes: which one counts would be the forger's choice.
+        return Err(Break::Malformed);
+    }
     let [hash, prev] = canon
         .top_strings(text, HASH_FIELDS)
         .map(|found| found.and_then(|s| from_hex(&s)));
@@ -307,6 +311,17 @@ mod tests {
         let mut duplicated = docs.clone();
         duplicated[2] = duplicated[2].replacen("{", "{\"n\":0,", 1);
         assert_eq!(check(&duplicated), Some((2, Break::Malformed)));
+
+        // A second stored hash (before or after the true one) is malformed, not a choice.
+        for (k, extra) in [(4, "{\"hash\":\"00\","), (6, "{\"prev_hash\":\"00\",")] {
+            let mut twice = docs.clone();
+            twice[k] = twice[k].replacen("{", extra, 1);
+            assert_eq!(check(&twice), Some((k, Break::Malformed)));
+            let mut after = docs.clone();
+            let field = &extra[1..extra.len() - 1];
+            after[k] = format!("{},{field}}}", &after[k][..after[k].len() - 1]);
+            assert_eq!(check(&after), Some((k, Break::Malformed)));
+        }
     }
 
     #[test]
