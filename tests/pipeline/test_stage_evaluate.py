@@ -4,16 +4,19 @@ and dry-run checks located by JSON pointer."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from crucible.errors import ConfigurationError, ValidationError
 from crucible.ir.experiment import BackendRef, Experiment, StageDef
 from crucible.pipeline.models import ModelSpec, save_model
 from crucible.pipeline.stage import StageContext, StageResult, decode_options
+from crucible.pipeline.stages.dataset import DatasetStage
 from crucible.pipeline.stages.evaluate import EvaluateStage
 from crucible.prng import default_rng
 from crucible.trace import Tracer
@@ -208,3 +211,59 @@ def test_check_reports_problems_by_pointer(trained_run: tuple[Path, Path], tmp_p
     )
     with pytest.raises(ConfigurationError, match="cannot load embedder"):
         stage.run(ctx)
+
+
+def _dataset_stage_run(run_dir: Path, data: Path) -> StageResult:
+    """Runs a real ``dataset`` stage named ``data`` over ``data`` into ``run_dir``."""
+    stage = StageDef(name="data", module="dataset", options={"source": str(data)})
+    experiment = Experiment(id="exp", backend=BackendRef(id="numpy"), pipeline=[stage])
+    ctx = StageContext(
+        experiment=experiment,
+        stage=stage,
+        index=0,
+        run_dir=run_dir,
+        seed=3,
+        rng=default_rng(3),
+        tracer=Tracer("test"),
+        telemetry=None,
+        results={},
+    )
+    return DatasetStage(decode_options(DatasetStage.Options, stage.options, ctx.pointer)).run(ctx)
+
+
+def _with_dataset_stage(
+    run_dir: Path, trained: Path, data: Path, options: dict[str, Any]
+) -> tuple[StageContext, EvaluateStage]:
+    made = _dataset_stage_run(run_dir, data)
+    ctx, _ = context(run_dir, trained, options)
+    pipeline = [StageDef(name="data", module="dataset"), *ctx.experiment.pipeline]
+    ctx = dataclasses.replace(
+        ctx,
+        experiment=msgspec.structs.replace(ctx.experiment, pipeline=pipeline),
+        index=2,
+        results={"data": made, **ctx.results},
+    )
+    return ctx, EvaluateStage(decode_options(EvaluateStage.Options, options, ctx.pointer))
+
+
+@pytest.mark.parametrize("split", ["test", "val", "all"])
+def test_an_earlier_dataset_stage_supplies_its_split_files(
+    trained_run: tuple[Path, Path], tmp_path: Path, split: str
+) -> None:
+    root, data = trained_run
+    options = {"models": ["sft"], "dataset": "data", "split": split, "max_tokens": 6}
+    ctx, stage = _with_dataset_stage(tmp_path / split, root, data, options)
+    assert stage.check(ctx) == []
+    result = stage.run(ctx)
+    splits = ctx.results["data"].outputs["splits"]
+    wanted = ["train", "val", "test"] if split == "all" else [split]
+    expected = [item.id for s in wanted for item in read_eval_items(str(ctx.run_dir / splits[s]))]
+    rows = (ctx.run_dir / result.outputs["samples"]).read_text().splitlines()
+    assert [json.loads(r)["id"] for r in rows] == expected
+    assert result.outputs["num_samples"] == len(expected) > 0
+
+
+def test_split_test_needs_a_dataset_stage(trained_run: tuple[Path, Path], tmp_path: Path) -> None:
+    root, data = trained_run
+    ctx, stage = context(tmp_path / "run", root, {"dataset": str(data), "split": "test"})
+    assert {(e.path, e.code) for e in stage.check(ctx)} == {("/pipeline/1/options/split", "split")}

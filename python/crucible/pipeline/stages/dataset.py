@@ -30,7 +30,7 @@ from crucible.prng import default_rng
 from crucible.train.data import bundled_path
 from crucible.train.datasets import example_from_record
 
-__all__ = ["SPLITS", "DatasetStage", "read_records", "resolve_source"]
+__all__ = ["SPLITS", "DatasetStage", "read_records", "resolve_source", "split_files"]
 
 SPLITS = ("train", "val", "test")
 Fraction = Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)]
@@ -179,3 +179,13 @@ class DatasetStage:
             outputs={"source": source, "splits": splits, "counts": counts},
             files=sorted(splits.values()),
         )
+
+
+def split_files(ctx: StageContext, name: str | None) -> dict[str, Path] | None:
+    """The split files (absolute, in train/val/test order) of the earlier stage ``name``
+    if it made any: how later stages read a ``dataset`` stage's output."""
+    result = ctx.results.get(name) if name is not None else None
+    splits = result.outputs.get("splits") if result is not None else None
+    if not isinstance(splits, dict):
+        return None
+    return {k: ctx.run_dir / v for k, v in splits.items() if isinstance(v, str)}

@@ -21,6 +21,7 @@ import msgspec
 from crucible.errors import ConfigurationError, ErrorItem
 from crucible.pipeline.models import INIT, ModelSpec, load_model, model_dir_of, resolve_model
 from crucible.pipeline.stage import StageContext, StageResult
+from crucible.pipeline.stages.dataset import split_files
 from crucible.pipeline.stages.training import (
     check_model_fields,
     check_source,
@@ -101,14 +102,6 @@ class DistillStage:
                 return name
         raise ConfigurationError("no earlier stage produced a model to use as the teacher")
 
-    def _splits(self, ctx: StageContext) -> dict[str, Path] | None:
-        """The split files of the earlier ``dataset`` stage named by ``dataset``, if any."""
-        result = ctx.results.get(self.options.dataset)
-        splits = result.outputs.get("splits") if result is not None else None
-        if not isinstance(splits, dict):
-            return None
-        return {k: ctx.run_dir / v for k, v in splits.items() if isinstance(v, str)}
-
     def run(self, ctx: StageContext) -> StageResult:
         o = self.options
         student, spec = resolve_model(o.from_model, spec_of(o), ctx.seed, ctx.results, ctx.run_dir)
@@ -125,7 +118,7 @@ class DistillStage:
             metadata={"from_model": o.from_model, "teacher": teacher_source},
         )
         settings = {f: getattr(o, f) for f in DistillSettings.__struct_fields__}
-        splits = self._splits(ctx)
+        splits = split_files(ctx, self.options.dataset)
         dataset = str(splits["train"]) if splits is not None else o.dataset
         config = DistillConfig(
             **{

@@ -11,13 +11,17 @@ Defaults worth knowing:
 
 * ``models``: the last earlier stage whose result has a ``model_dir``; ``["init"]`` when
   there is none.
-* ``dataset``: ``bundled:NAME``, a ``.jsonl``/``.parquet`` path, or ``task:NAME`` for a
+* ``dataset``: ``bundled:NAME``, a ``.jsonl``/``.parquet`` path, ``task:NAME`` for a
   bundled verifiable task: ``limit`` problems (100 by default) of ``data_seed``'s stream
   starting at ``task_offset``, by default far past the problems an RL stage trains on
-  (``split`` does not apply to tasks).
-* ``split="val"`` takes the supervised loop's validation split (same ``val_fraction``);
-  ``data_seed`` defaults to the seed saved with the first stage model evaluated (the seed
-  its training stage ran with), else the run's seed, so "val" means held-out data.
+  (``split`` does not apply to tasks), or the name of an earlier ``dataset`` stage, whose
+  split files are used as they are (``split`` ``"train"``, ``"val"``, ``"test"``, or
+  ``"all"`` for the three in that order): the same held-out rows the training stages left
+  out.
+* ``split="val"`` on a file or bundled set takes the supervised loop's validation split
+  (same ``val_fraction``); ``data_seed`` defaults to the seed saved with the first stage
+  model evaluated (the seed its training stage ran with), else the run's seed, so "val"
+  means held-out data. ``"test"`` exists only in a ``dataset`` stage's splits.
 * ``"init"`` is built from ``init_spec``, else from the spec of the first stage model
   evaluated and with its seed: the weights that model started training from.
 * ``embedder`` (``"pkg.mod:factory"``, called with no arguments) supplies the
@@ -49,6 +53,7 @@ from crucible.pipeline.models import (
     resolve_model,
 )
 from crucible.pipeline.stage import StageContext, StageResult
+from crucible.pipeline.stages.dataset import split_files
 from crucible.train.data import BUNDLED
 from crucible.train.evaluation.aggregate import summarize_records
 from crucible.train.evaluation.items import EvalItem, read_eval_items, select_items, task_items
@@ -70,7 +75,7 @@ _NEEDS_EMBEDDER = "semantic_similarity"
 class EvaluateOptions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     models: list[str] | None = None
     dataset: str = "bundled:conversations"
-    split: Literal["all", "train", "val"] = "val"
+    split: Literal["all", "train", "val", "test"] = "val"
     val_fraction: Annotated[float, msgspec.Meta(ge=0.0, lt=1.0)] = 0.1
     data_seed: int | None = None
     task_offset: Annotated[int, msgspec.Meta(ge=0)] = HELD_OUT_TASK_OFFSET
@@ -148,13 +153,18 @@ class EvaluateStage:
                 errors.append(ErrorItem(f"{where}/scorers/{i}", "needs_embedder", message))
         if len(set(opts.scorers)) != len(opts.scorers):
             errors.append(ErrorItem(f"{where}/scorers", "duplicate", "a scorer is listed twice"))
-        problem = self._dataset_problem()
+        problem = self._dataset_problem(earlier)
         if problem is not None:
             errors.append(ErrorItem(f"{where}/dataset", "dataset", problem))
+        if opts.split == "test" and opts.dataset not in earlier:
+            message = "split 'test' needs `dataset` to name an earlier dataset stage"
+            errors.append(ErrorItem(f"{where}/split", "split", message))
         return errors
 
-    def _dataset_problem(self) -> str | None:
+    def _dataset_problem(self, earlier: set[str]) -> str | None:
         dataset = self.options.dataset
+        if dataset in earlier:
+            return None
         if dataset.startswith(TASK_PREFIX):
             try:
                 from crucible.train.tasks import TASKS
@@ -178,7 +188,7 @@ class EvaluateStage:
         first = next((m for m in models if m != INIT), None)
         saved = _saved_meta(model_dir_of(first, ctx.results, ctx.run_dir)) if first else None
         seed = opts.data_seed if opts.data_seed is not None else (saved.seed if saved else ctx.seed)
-        items = self._items(seed)
+        items = self._items(seed, ctx)
         scorers = build_scorers(
             opts.scorers, embedder=_load_embedder(opts.embedder) if opts.embedder else None
         )
@@ -228,8 +238,18 @@ class EvaluateStage:
                 model_dir_of(source, ctx.results, ctx.run_dir)
         return list(self.options.models)
 
-    def _items(self, seed: int) -> list[EvalItem]:
+    def _items(self, seed: int, ctx: StageContext) -> list[EvalItem]:
         opts = self.options
+        splits = split_files(ctx, opts.dataset)
+        if splits is not None:
+            wanted = list(splits) if opts.split == "all" else [opts.split]
+            missing = [s for s in wanted if s not in splits]
+            if missing:
+                raise NotFoundError(f"stage {opts.dataset!r} made no {missing[0]!r} split")
+            items = [item for s in wanted for item in read_eval_items(str(splits[s]))]
+            return select_items(items, limit=opts.limit)
+        if opts.split == "test":
+            raise InvalidArgumentError("split 'test' needs an earlier dataset stage as dataset")
         if opts.dataset.startswith(TASK_PREFIX):
             name = opts.dataset.removeprefix(TASK_PREFIX)
             count = opts.limit or DEFAULT_TASK_COUNT

@@ -25,6 +25,7 @@ import msgspec
 from crucible.errors import ErrorItem
 from crucible.pipeline.models import INIT, ModelSpec, build_client, renderer_for, resolve_model
 from crucible.pipeline.stage import StageContext, StageResult
+from crucible.pipeline.stages.dataset import split_files
 from crucible.pipeline.stages.training import (
     TrainingStageOptions,
     check_from_model,
@@ -103,10 +104,9 @@ class SupervisedStage:
         wanted = self.options.dataset
         candidates = [wanted] if wanted is not None else list(reversed(list(ctx.results)))
         for name in candidates:
-            result = ctx.results.get(name) if name is not None else None
-            splits = result.outputs.get("splits") if result is not None else None
-            if isinstance(splits, dict):
-                return {k: str(ctx.run_dir / v) for k, v in splits.items() if isinstance(v, str)}
+            splits = split_files(ctx, name)
+            if splits is not None:
+                return {k: str(v) for k, v in splits.items()}
         return None
 
     def run(self, ctx: StageContext) -> StageResult:
