@@ -47,28 +47,81 @@ pub struct SchemaValidator {
     compiled: Arc<Compiled>,
 }
 
-/// The semantic rules' verdict on one document, computed on another thread.
-type Verdict = Option<Result<Vec<Problem>, CoreError>>;
+/// The semantic rules' verdict on one document.
+type Verdict = Result<Vec<Problem>, CoreError>;
+
+/// Where a [`PendingRules`] job is: not started, being run (by the worker or by the
+/// waiter, whoever claimed it first), done, or done and handed to the waiter.
+enum Job {
+    Waiting,
+    Claimed,
+    Done(Verdict),
+    Taken,
+}
+
+/// What the worker and the waiter share.
+struct Shared {
+    compiled: Arc<Compiled>,
+    doc: Vec<u8>,
+    job: Mutex<Job>,
+    done: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Job> {
+        self.job.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Claims the job if nobody has; whether this caller must run it.
+    fn claim(&self) -> bool {
+        let mut job = self.lock();
+        if matches!(*job, Job::Waiting) {
+            *job = Job::Claimed;
+            return true;
+        }
+        false
+    }
+
+    fn run(&self) -> Verdict {
+        parse(&self.doc).map(|node| self.compiled.semantic(&node, ""))
+    }
+}
 
 /// Rules started by [`SchemaValidator::semantic_later`]: `wait()` returns their findings.
-/// Dropping it without waiting is fine: the worker finishes and the result is discarded.
+/// A busy machine may not start the worker promptly; then `wait()` claims the job back and
+/// runs it itself, so the caller never waits longer than doing the work inline. Dropping
+/// it without waiting is fine: the worker finishes and the result is discarded.
 #[pyclass(frozen, module = "crucible._core")]
 pub struct PendingRules {
-    slot: Arc<(Mutex<Verdict>, Condvar)>,
+    shared: Arc<Shared>,
 }
 
 #[pymethods]
 impl PendingRules {
-    /// The findings, as `semantic` returns them (waits, without the GIL, if not done yet).
+    /// The findings, as `semantic` returns them (without the GIL while working or waiting).
     fn wait(&self, py: Python<'_>) -> PyResult<Vec<Item>> {
+        let shared = &*self.shared;
         let verdict = py.detach(|| {
-            let (lock, done) = &*self.slot;
-            let mut guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if shared.claim() {
+                let verdict = shared.run();
+                *shared.lock() = Job::Taken;
+                return verdict;
+            }
+            let mut job = shared.lock();
             loop {
-                if let Some(verdict) = guard.take() {
-                    return verdict;
+                match std::mem::replace(&mut *job, Job::Taken) {
+                    Job::Done(verdict) => return verdict,
+                    Job::Taken => {
+                        return Err(CoreError::InvalidArgument(
+                            "these rules' findings were already taken".into(),
+                        ))
+                    }
+                    running => *job = running,
                 }
-                guard = done.wait(guard).unwrap_or_else(PoisonError::into_inner);
+                job = shared
+                    .done
+                    .wait(job)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         });
         let found = verdict.map_err(to_py)?;
@@ -103,17 +156,24 @@ impl SchemaValidator {
 
     /// Starts `semantic(doc)` on a worker thread and returns at once, so that the caller
     /// can decode the same bytes meanwhile (msgspec holds the GIL; the rules do not need
-    /// it). The bytes are copied: the caller may drop its buffer.
+    /// it). The bytes are copied: the caller may drop its buffer. If no worker has taken
+    /// the job by the time the caller waits, the caller runs it.
     fn semantic_later(&self, doc: &[u8]) -> PendingRules {
-        let slot: Arc<(Mutex<Verdict>, Condvar)> = Arc::default();
-        let (compiled, owned, done) = (Arc::clone(&self.compiled), doc.to_vec(), Arc::clone(&slot));
-        rayon::spawn(move || {
-            let verdict = parse(&owned).map(|node| compiled.semantic(&node, ""));
-            let (lock, ready) = &*done;
-            *lock.lock().unwrap_or_else(PoisonError::into_inner) = Some(verdict);
-            ready.notify_all();
+        let shared = Arc::new(Shared {
+            compiled: Arc::clone(&self.compiled),
+            doc: doc.to_vec(),
+            job: Mutex::new(Job::Waiting),
+            done: Condvar::new(),
         });
-        PendingRules { slot }
+        let worker = Arc::clone(&shared);
+        rayon::spawn(move || {
+            if worker.claim() {
+                let verdict = worker.run();
+                *worker.lock() = Job::Done(verdict);
+                worker.done.notify_all();
+            }
+        });
+        PendingRules { shared }
     }
 
     /// Problems of every line of a JSON Lines buffer as (line, pointer, code, message).

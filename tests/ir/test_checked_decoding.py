@@ -105,3 +105,19 @@ def test_upgrade_then_validate() -> None:
     bad = CASES["experiment.duplicate_output_name"][1]
     with pytest.raises(ValidationError):
         ir.from_json(ir.to_json(bad), type(bad), upgrade=True, validate=True)
+
+
+def test_pending_rules_equal_the_inline_rules_whoever_runs_them() -> None:
+    """Many jobs at once: some are claimed by the pool, some by the waiter (the pool is
+    busy); every answer is the inline one, and an answer is handed out once."""
+    validator = validation.schema_validator(ir.Experiment)
+    docs = [
+        ir.to_json(example) for example in DOCUMENT_EXAMPLES if isinstance(example, ir.Experiment)
+    ]
+    docs += [msgspec.json.encode({"id": "", "backend": {"id": ""}, "pipeline": []})]
+    pending = [(doc, validator.semantic_later(doc)) for doc in docs * 50]
+    for doc, job in reversed(pending):
+        assert job.wait() == validator.semantic(doc)
+    _, job = pending[0]
+    with pytest.raises(ValueError, match="already taken"):
+        job.wait()
