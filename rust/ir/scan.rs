@@ -352,6 +352,37 @@ mod tests {
     }
 
     #[test]
+    fn the_word_scan_agrees_with_a_byte_loop() {
+        // Bytes on both sides of every boundary the word compare must get right.
+        let alphabet = [
+            b'a', b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0x9f, 0xa0, 0xdc, 0xff,
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 70) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|k| {
+                    let r = state.rotate_left(k as u32 * 5);
+                    if r % 9 == 0 {
+                        alphabet[(r >> 8) as usize % alphabet.len()]
+                    } else {
+                        b'a' + (r >> 16) as u8 % 26
+                    }
+                })
+                .collect();
+            for from in 0..=len {
+                let naive = (from..len)
+                    .find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+                    .unwrap_or(len);
+                assert_eq!(find_special(&bytes, from), naive, "{bytes:?} from {from}");
+            }
+        }
+    }
+
+    #[test]
     fn strings_and_escapes() {
         assert_eq!(string(br#""abc" "#, 0).unwrap(), (5, false));
         assert_eq!(string(br#""a\"b""#, 0).unwrap(), (6, true));
