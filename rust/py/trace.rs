@@ -19,52 +19,51 @@ fn hex_str<'py>(py: Python<'py>, hash: &[u8; 32]) -> Bound<'py, PyString> {
     PyString::new(py, std::str::from_utf8(&digits).unwrap_or_default())
 }
 
-pub(super) type SealOutput<'py> = (Bound<'py, PyList>, Option<Bound<'py, PyList>>, Vec<usize>);
+type SealOutput<'py> = (Bound<'py, PyList>, Option<Bound<'py, PyList>>, Vec<usize>);
 
-/// What sealing returns for a batch sealed in `parts` (each an array of events and its
-/// [`seal::Sealed`], in chain order from `start`): the hex hashes, the sealed documents
-/// when `stored`, and the indices of the events that already carried a link.
-pub(super) fn seal_output<'py>(
+/// The hashes of `sealed`, as hex strings.
+pub(super) fn hex_list<'py>(
+    py: Python<'py>,
+    sealed: &seal::Sealed,
+) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, sealed.hashes.iter().map(|h| hex_str(py, h)))
+}
+
+/// The indices (counted from `base`) of the events of `sealed` that already carried a link.
+pub(super) fn linked_indices(sealed: &seal::Sealed, base: usize) -> Vec<usize> {
+    let elements = sealed.elements.iter().enumerate();
+    elements
+        .filter_map(|(i, e)| e.linked.then_some(base + i))
+        .collect()
+}
+
+/// The stored document of every event of a batch sealed in `parts` (each an array of
+/// events and its [`seal::Sealed`], in chain order from `start`): its own with `prev_hash`
+/// and `hash` appended, unchanged if it already carried either.
+pub(super) fn sealed_docs<'py>(
     py: Python<'py>,
     parts: &[(&[u8], &seal::Sealed)],
     start: [u8; 32],
-    stored: bool,
-) -> PyResult<SealOutput<'py>> {
-    let hashes: Vec<Bound<'py, PyString>> = parts
-        .iter()
-        .flat_map(|(_, sealed)| &sealed.hashes)
-        .map(|h| hex_str(py, h))
-        .collect();
-    let hashes = PyList::new(py, hashes)?;
-    let elements = parts
-        .iter()
-        .flat_map(|(events, sealed)| sealed.elements.iter().map(move |e| (*events, e)));
-    let linked = elements
-        .clone()
-        .enumerate()
-        .filter_map(|(i, (_, e))| e.linked.then_some(i))
-        .collect();
-    if !stored {
-        return Ok((hashes, None, linked));
-    }
+) -> PyResult<Bound<'py, PyList>> {
     let mut prev_hex = hex64(&start);
-    let mut docs = Vec::with_capacity(hashes.len());
-    let all_hashes = parts.iter().flat_map(|(_, sealed)| &sealed.hashes);
-    for ((events, element), hash) in elements.zip(all_hashes) {
-        let own = events.get(element.start..element.end).unwrap_or_default();
-        let hash_hex = hex64(hash);
-        let doc = if element.linked {
-            PyBytes::new(py, own)
-        } else {
-            let len = sealed_doc_len(own.len(), element.empty);
-            PyBytes::new_with(py, len, |out| {
-                write_sealed_doc(own, element.empty, &prev_hex, &hash_hex, out).map_err(to_py)
-            })?
-        };
-        docs.push(doc);
-        prev_hex = hash_hex;
+    let mut docs = Vec::new();
+    for (events, sealed) in parts {
+        for (element, hash) in sealed.elements.iter().zip(&sealed.hashes) {
+            let own = events.get(element.start..element.end).unwrap_or_default();
+            let hash_hex = hex64(hash);
+            let doc = if element.linked {
+                PyBytes::new(py, own)
+            } else {
+                let len = sealed_doc_len(own.len(), element.empty);
+                PyBytes::new_with(py, len, |out| {
+                    write_sealed_doc(own, element.empty, &prev_hex, &hash_hex, out).map_err(to_py)
+                })?
+            };
+            docs.push(doc);
+            prev_hex = hash_hex;
+        }
     }
-    Ok((hashes, Some(PyList::new(py, docs)?), linked))
+    PyList::new(py, docs)
 }
 
 /// Hex hashes of a batch of events given as one JSON array (`events`), chained from
@@ -81,7 +80,12 @@ fn trace_chain_seal<'py>(
 ) -> PyResult<SealOutput<'py>> {
     let start = prev_bytes(prev)?;
     let sealed = py.detach(|| seal::seal(events, start)).map_err(to_py)?;
-    seal_output(py, &[(events, &sealed)], start, stored)
+    let docs = if stored {
+        Some(sealed_docs(py, &[(events, &sealed)], start)?)
+    } else {
+        None
+    };
+    Ok((hex_list(py, &sealed)?, docs, linked_indices(&sealed, 0)))
 }
 
 /// The head (hex) and the first break as (index, kind, reason).

@@ -66,16 +66,32 @@ def test_already_linked_events_in_later_chunks_are_checked_at_their_global_index
         seal(tampered)
 
 
+def test_the_sealer_hands_back_each_chunk_then_the_documents() -> None:
+    blobs = [encode_event_array(EVENTS[i : i + 100]) for i in range(0, 300, 100)]
+    whole = _core.trace_chain_seal(encode_event_array(EVENTS[:300]), PREV, True)
+    sealer = _core.ChainSealer(PREV, True)
+    for blob in blobs:
+        sealer.feed(blob)
+    parts = []
+    while (answer := sealer.next_hashes()) is not None:
+        parts.append(answer)
+    assert [h for hashes, _ in parts for h in hashes] == whole[0]
+    assert [i for _, linked in parts for i in linked] == whole[2] == []
+    assert sealer.finish() == whole[1]
+
+
 def test_errors_name_the_event_in_the_whole_batch() -> None:
     sealer = _core.ChainSealer()
     sealer.feed(b"[{},{}]")
     sealer.feed(b'[{},{"a":1,"a":2}]')
+    sealer.feed(b"[{}]")
+    assert sealer.next_hashes() is not None
     with pytest.raises(SerializationError, match="event 3:"):
+        sealer.next_hashes()
+    with pytest.raises(RuntimeError, match="stopped"):
         sealer.finish()
     with pytest.raises(RuntimeError, match="finished"):
         sealer.feed(b"[{}]")
-    with pytest.raises(RuntimeError, match="finished"):
-        sealer.finish()
 
 
 def _threads() -> int:
@@ -94,4 +110,5 @@ def test_an_unencodable_event_fails_and_leaves_no_thread_behind() -> None:
         time.sleep(0.01)
     assert _threads() <= before
     empty = _core.ChainSealer(PREV)
-    assert empty.finish() == ([], None, [])
+    assert empty.next_hashes() is None
+    assert empty.finish() is None

@@ -10,7 +10,8 @@ what :func:`sign` is for: an HMAC-SHA256 of the head that only the key holder ca
 All hashing runs in the Rust core (``crucible._core``) over whole batches, off the GIL:
 sealing takes a batch as one JSON array (one msgspec call) and pipelines canonicalizing and
 hashing over two threads; a large batch is encoded in chunks instead, each sealed on a
-worker thread while the next is encoded, since encoding costs about as much as hashing.
+worker thread while the next is encoded and copied while later ones are sealed, since
+encoding and copying cost about as much as hashing.
 Events encode in canonical member order, so canonicalizing is one pass over each document
 (the general path, which sorts, only runs for documents out of order, such as events with
 unsorted ``metadata``). Verifying checks every document on all cores, then the links in
@@ -107,6 +108,29 @@ finishes soon after the last chunk is encoded, large enough that a chunk costs f
 than handing it over."""
 
 
+def _seal_chunked(
+    events: Sequence[Event], prev: str, stored: bool
+) -> tuple[list[str], list[Event], list[bytes] | None, list[int]]:
+    """:func:`_seal` of a large batch: encoded chunk by chunk while a worker thread seals
+    the chunks already encoded, then copied chunk by chunk as their hashes come back while
+    it seals the rest. Returns the hashes, the sealed events, the stored documents (when
+    ``stored``) and the indices of the events that already carried a link."""
+    sealer = _core.ChainSealer(None if prev == GENESIS else prev, stored)
+    for i in range(0, len(events), _CHUNK):
+        sealer.feed(encode_event_array(events[i : i + _CHUNK]))
+    hashes: list[str] = []
+    sealed: list[Event] = []
+    linked: list[int] = []
+    while (answer := sealer.next_hashes()) is not None:
+        part, found = answer
+        done = len(hashes)
+        chained = [hashes[-1] if hashes else prev, *part[:-1]]
+        sealed += with_links(events[done : done + len(part)], chained, part)
+        hashes += part
+        linked += found
+    return hashes, sealed, sealer.finish(), linked
+
+
 def _seal(
     events: Sequence[Event], prev: str, *, stored: bool
 ) -> tuple[list[Event], list[bytes] | None]:
@@ -115,13 +139,10 @@ def _seal(
     start = None if prev == GENESIS else prev
     if len(events) < 2 * _CHUNK:
         hashes, docs, linked = _core.trace_chain_seal(encode_event_array(events), start, stored)
+        sealed = with_links(events, [prev, *hashes[:-1]], hashes)
     else:
-        sealer = _core.ChainSealer(start, stored)
-        for i in range(0, len(events), _CHUNK):
-            sealer.feed(encode_event_array(events[i : i + _CHUNK]))
-        hashes, docs, linked = sealer.finish()
+        hashes, sealed, docs, linked = _seal_chunked(events, prev, stored)
     prevs = [prev, *hashes[:-1]]
-    sealed = with_links(events, prevs, hashes)
     for i in linked:  # events that already carried a link: rare, checked one by one
         event = events[i]
         if event.hash is None:  # a prev_hash alone: sealed like the others
