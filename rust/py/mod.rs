@@ -15,6 +15,8 @@ mod stats_special;
 mod telemetry;
 mod telemetry_columns;
 mod telemetry_finalize;
+mod telemetry_rows;
+mod telemetry_shapes;
 mod trace;
 mod trace_sealer;
 

@@ -3,29 +3,33 @@
 //!
 //! `CaptureBuffer.capture` is attached to the event bus as the experiment's handler, so
 //! each event costs one call into Rust: the scope check, the two timestamps, the correlation
-//! id (a `ContextVar` read by its C `get`), a shallow copy of measurements and metadata
-//! (an emitter may reuse its dicts) and a push under a mutex. When `batch_size` events are
-//! waiting it calls the experiment's `_drain`, which takes them out as one [`RawBatch`] and
-//! finalises it (`telemetry_columns.rs`).
+//! id (a `ContextVar` read by its C `get`), a snapshot of measurements and metadata (an
+//! emitter may reuse its dicts) and a push under a mutex. The snapshot is a shape id plus
+//! values appended to one vector (`telemetry_shapes.rs`), not a dict copy. When
+//! `batch_size` events are waiting it calls the experiment's `_drain`, which takes them out
+//! as one [`RawBatch`] and finalises it (`telemetry_finalize.rs`).
 //!
-//! No Python object is created or dropped while a mutex is held, so a fork (which happens
-//! with the GIL held, as every critical section here runs) never sees one locked.
+//! No Python object is created or freed while a mutex is held, so a fork (which happens
+//! with the GIL held, as every critical section here runs) never sees one locked, and no
+//! Python code (which could switch threads) runs inside one.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::gc::{PyTraverseError, PyVisit};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::telemetry_shapes::{width, Payloads, Shape, Snapshot};
 use super::{telemetry_columns, telemetry_finalize};
 use crate::telemetry::clock::{wall_us, MonotonicClock};
 
-/// One event as captured, before finalisation.
+/// One event as captured, before finalisation; its payload values follow those of the
+/// previous event in the batch's value vector (measurements, then metadata).
 pub struct Raw {
     pub name: Py<PyAny>,
-    pub m: Py<PyDict>,
-    pub md: Py<PyDict>,
+    /// Shape ids of measurements and metadata.
+    pub shapes: [u32; 2],
     pub wall_us: i64,
     pub mono_ns: i64,
     pub corr: Py<PyAny>,
@@ -52,22 +56,68 @@ fn getter_of<'py>(var: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     var.getattr(pyo3::intern!(var.py(), "get"))
 }
 
-/// A shallow copy as a plain dict (`dict(value)`).
-fn copy_dict<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
-    match value.cast::<PyDict>() {
-        Ok(d) => d.copy(),
-        Err(_) => Ok(value
-            .py()
-            .get_type::<PyDict>()
-            .call1((value,))?
-            .cast_into::<PyDict>()?),
+/// A payload as a dict whose items can be read without running Python code: an exact dict
+/// as it is, anything else as `dict(value)` (what a shallow copy would hold).
+fn as_dict<'py>(value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    if value.is_exact_instance_of::<PyDict>() {
+        return Ok(value.cast_into::<PyDict>()?);
+    }
+    Ok(value
+        .py()
+        .get_type::<PyDict>()
+        .call1((value,))?
+        .cast_into::<PyDict>()?)
+}
+
+/// Events waiting to be drained, and the shapes and values of their payloads.
+#[derive(Default)]
+struct Pending {
+    rows: Vec<Raw>,
+    payloads: Payloads,
+}
+
+impl Pending {
+    /// Record the payloads of one event, returning their shape ids; on error nothing of
+    /// them is kept.
+    fn record(&mut self, m: &Bound<'_, PyDict>, md: &Bound<'_, PyDict>) -> PyResult<[u32; 2]> {
+        let start = self.payloads.values_len();
+        let shapes = self
+            .payloads
+            .record(0, m)
+            .and_then(|sm| Ok([sm, self.payloads.record(1, md)?]));
+        if shapes.is_err() {
+            self.payloads.truncate(start);
+        }
+        shapes
+    }
+
+    /// The oldest `limit` (at least one) events and their payloads.
+    fn take(&mut self, limit: usize) -> Option<(Vec<Raw>, Snapshot)> {
+        if self.rows.is_empty() {
+            return None;
+        }
+        let limit = limit.max(1);
+        if self.rows.len() <= limit {
+            let capacity = self.rows.len();
+            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(capacity));
+            return Some((rows, self.payloads.take_all()));
+        }
+        let n: usize = self
+            .rows
+            .iter()
+            .take(limit)
+            .map(|r| self.payloads.width(r.shapes[0]) + self.payloads.width(r.shapes[1]))
+            .sum();
+        let rest = self.rows.split_off(limit);
+        let rows = std::mem::replace(&mut self.rows, rest);
+        Some((rows, self.payloads.take_head(n)))
     }
 }
 
 /// The buffer of one experiment stream; its `capture` method is the bus handler.
 #[pyclass(module = "crucible._core", frozen)]
 pub struct CaptureBuffer {
-    rows: Mutex<Vec<Raw>>,
+    pending: Mutex<Pending>,
     owner: Mutex<Option<Py<PyAny>>>,
     owner_addr: usize,
     correlation: Py<PyAny>,
@@ -78,38 +128,32 @@ pub struct CaptureBuffer {
 }
 
 impl CaptureBuffer {
-    /// Copies the payload dicts, reads the correlation id and records the event.
+    /// Reads the correlation id and records the event with a snapshot of its payloads.
     fn keep(
         &self,
         py: Python<'_>,
         event_name: Bound<'_, PyAny>,
-        measurements: &Bound<'_, PyAny>,
-        metadata: &Bound<'_, PyAny>,
+        measurements: Bound<'_, PyAny>,
+        metadata: Bound<'_, PyAny>,
         (wall_us, mono_ns): (i64, i64),
         weight: f64,
     ) -> PyResult<()> {
-        let m = copy_dict(measurements)?;
-        let md = copy_dict(metadata)?;
+        let m = as_dict(measurements)?;
+        let md = as_dict(metadata)?;
         let corr = self.correlation.bind(py).call0()?;
-        self.record(
-            py,
-            Raw {
+        // Nothing is dropped under the lock: on error the guard goes first, then the rest.
+        let waiting = {
+            let mut pending = locked(&self.pending)?;
+            let shapes = pending.record(&m, &md)?;
+            pending.rows.push(Raw {
                 name: event_name.unbind(),
-                m: m.unbind(),
-                md: md.unbind(),
+                shapes,
                 wall_us,
                 mono_ns,
                 corr: corr.unbind(),
                 weight,
-            },
-        )
-    }
-
-    fn record(&self, py: Python<'_>, raw: Raw) -> PyResult<()> {
-        let waiting = {
-            let mut rows = locked(&self.rows)?;
-            rows.push(raw);
-            rows.len()
+            });
+            pending.rows.len()
         };
         if waiting >= self.batch_size {
             let owner = locked(&self.owner)?.as_ref().map(|o| o.clone_ref(py));
@@ -164,7 +208,7 @@ impl CaptureBuffer {
             return Err(e);
         }
         Ok(CaptureBuffer {
-            rows: Mutex::new(Vec::new()),
+            pending: Mutex::new(Pending::default()),
             owner_addr: owner.as_ptr() as usize,
             owner: Mutex::new(Some(owner.unbind())),
             correlation: correlation.unbind(),
@@ -189,7 +233,7 @@ impl CaptureBuffer {
             return Ok(());
         }
         let stamp = (wall_us(), self.clock.now_ns());
-        self.keep(py, event_name, &measurements, &metadata, stamp, 1.0)
+        self.keep(py, event_name, measurements, metadata, stamp, 1.0)
     }
 
     /// Whether an event emitted now would be captured (the scope check of `capture`).
@@ -213,29 +257,18 @@ impl CaptureBuffer {
         stamp: (i64, i64),
         weight: f64,
     ) -> PyResult<()> {
-        self.keep(py, event_name, &measurements, &metadata, stamp, weight)
+        self.keep(py, event_name, measurements, metadata, stamp, weight)
     }
 
     /// Take up to `limit` of the oldest events (None when there are none).
     fn take(&self, limit: usize) -> PyResult<Option<RawBatch>> {
-        let taken = {
-            let mut rows = locked(&self.rows)?;
-            if rows.is_empty() {
-                return Ok(None);
-            }
-            if rows.len() <= limit.max(1) {
-                std::mem::take(&mut *rows)
-            } else {
-                let rest = rows.split_off(limit.max(1));
-                std::mem::replace(&mut *rows, rest)
-            }
-        };
-        Ok(Some(RawBatch::new(taken)))
+        let taken = locked(&self.pending)?.take(limit);
+        Ok(taken.map(|(rows, payloads)| RawBatch::new(rows, payloads)))
     }
 
     /// Drop every waiting event (a forked child: they belong to the parent).
     fn clear(&self) -> PyResult<()> {
-        let dropped = std::mem::take(&mut *locked(&self.rows)?);
+        let dropped = std::mem::take(&mut *locked(&self.pending)?);
         drop(dropped);
         Ok(())
     }
@@ -248,7 +281,7 @@ impl CaptureBuffer {
     }
 
     fn __len__(&self) -> PyResult<usize> {
-        Ok(locked(&self.rows)?.len())
+        Ok(locked(&self.pending)?.rows.len())
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
@@ -272,14 +305,24 @@ type NameCodes = (Vec<u32>, Vec<Py<PyAny>>);
 /// Events taken from a buffer, oldest first, waiting to be finalised.
 #[pyclass(module = "crucible._core", frozen)]
 pub struct RawBatch {
-    rows: Mutex<Vec<Raw>>,
+    taken: Mutex<Taken>,
     codes: Mutex<Option<NameCodes>>,
 }
 
+/// The rows of a [`RawBatch`] and their payloads.
+#[derive(Default)]
+struct Taken {
+    rows: Vec<Raw>,
+    payloads: Snapshot,
+}
+
+/// A payload to rebuild as a dict: its shape and its values.
+type Payload = (Arc<Shape>, Vec<Py<PyAny>>);
+
 impl RawBatch {
-    fn new(rows: Vec<Raw>) -> Self {
+    fn new(rows: Vec<Raw>, payloads: Snapshot) -> Self {
         RawBatch {
-            rows: Mutex::new(rows),
+            taken: Mutex::new(Taken { rows, payloads }),
             codes: Mutex::new(None),
         }
     }
@@ -292,34 +335,35 @@ impl RawBatch {
                 names.iter().map(|n| n.clone_ref(py)).collect(),
             ));
         }
-        let names_of: Vec<Py<PyAny>> = locked(&self.rows)?
-            .iter()
-            .map(|r| r.name.clone_ref(py))
-            .collect();
+        // Runs of rows with the same name object, read under the lock (increfs only); the
+        // names are hashed (which may run Python code) after it.
+        let runs: Vec<(Py<PyAny>, usize)> = {
+            let taken = locked(&self.taken)?;
+            let mut runs: Vec<(Py<PyAny>, usize)> = Vec::new();
+            for r in &taken.rows {
+                match runs.last_mut() {
+                    Some((name, n)) if name.as_ptr() == r.name.as_ptr() => *n += 1,
+                    _ => runs.push((r.name.clone_ref(py), 1)),
+                }
+            }
+            runs
+        };
         let index = PyDict::new(py);
         let mut distinct: Vec<Py<PyAny>> = Vec::new();
-        let mut codes = Vec::with_capacity(names_of.len());
-        let mut last: Option<(usize, u32)> = None;
-        for name in &names_of {
-            let addr = name.as_ptr() as usize;
-            let code = match last {
-                Some((a, c)) if a == addr => c,
-                _ => {
-                    let bound = name.bind(py);
-                    match index.get_item(bound)? {
-                        Some(c) => c.extract::<u32>()?,
-                        None => {
-                            let c = u32::try_from(distinct.len())
-                                .map_err(|_| super::errors::invalid("too many event names"))?;
-                            index.set_item(bound, c)?;
-                            distinct.push(name.clone_ref(py));
-                            c
-                        }
-                    }
+        let mut codes = Vec::with_capacity(runs.iter().map(|(_, n)| n).sum());
+        for (name, n) in &runs {
+            let bound = name.bind(py);
+            let code = match index.get_item(bound)? {
+                Some(c) => c.extract::<u32>()?,
+                None => {
+                    let c = u32::try_from(distinct.len())
+                        .map_err(|_| super::errors::invalid("too many event names"))?;
+                    index.set_item(bound, c)?;
+                    distinct.push(name.clone_ref(py));
+                    c
                 }
             };
-            last = Some((addr, code));
-            codes.push(code);
+            codes.extend(std::iter::repeat_n(code, *n));
         }
         let out = (
             codes.clone(),
@@ -333,7 +377,7 @@ impl RawBatch {
 #[pymethods]
 impl RawBatch {
     fn __len__(&self) -> PyResult<usize> {
-        Ok(locked(&self.rows)?.len())
+        Ok(locked(&self.taken)?.rows.len())
     }
 
     /// The distinct event names, in order of first appearance (their codes are 0, 1, ...).
@@ -342,25 +386,49 @@ impl RawBatch {
         PyList::new(py, names)
     }
 
-    /// (row, measurements, metadata) of the rows whose name has code `code`.
+    /// (row, measurements, metadata) of the rows whose name has code `code`, the payloads
+    /// as new dicts.
     fn payloads<'py>(&self, py: Python<'py>, code: u32) -> PyResult<Bound<'py, PyList>> {
         let (codes, _) = self.name_codes(py)?;
-        let items: Vec<(usize, Py<PyDict>, Py<PyDict>)> = locked(&self.rows)?
-            .iter()
-            .zip(codes.iter())
-            .enumerate()
-            .filter(|(_, (_, &c))| c == code)
-            .map(|(i, (r, _))| (i, r.m.clone_ref(py), r.md.clone_ref(py)))
-            .collect();
-        let tuples = items
+        // Shapes and values are picked under the lock; dicts are built (keys hashed) after.
+        let picked: Vec<(usize, Payload, Payload)> = {
+            let taken = locked(&self.taken)?;
+            let Snapshot { shapes, values } = &taken.payloads;
+            let mut at = 0;
+            let mut picked = Vec::new();
+            for (i, (raw, &c)) in taken.rows.iter().zip(codes.iter()).enumerate() {
+                let [m, md] = raw.shapes.map(|id| shapes.get(id as usize));
+                let (wm, wmd) = (width(shapes, raw.shapes[0]), width(shapes, raw.shapes[1]));
+                if c == code {
+                    let part = |from: usize, n: usize| -> Vec<Py<PyAny>> {
+                        values
+                            .get(from..from + n)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|v| v.clone_ref(py))
+                            .collect()
+                    };
+                    if let (Some(m), Some(md)) = (m, md) {
+                        picked.push((
+                            i,
+                            (Arc::clone(m), part(at, wm)),
+                            (Arc::clone(md), part(at + wm, wmd)),
+                        ));
+                    }
+                }
+                at += wm + wmd;
+            }
+            picked
+        };
+        let tuples = picked
             .into_iter()
-            .map(|(i, m, md)| {
+            .map(|(i, (m, mv), (md, mdv))| {
                 PyTuple::new(
                     py,
                     [
                         i.into_pyobject(py)?.into_any(),
-                        m.into_bound(py).into_any(),
-                        md.into_bound(py).into_any(),
+                        m.dict(py, &mv)?.into_any(),
+                        md.dict(py, &mdv)?.into_any(),
                     ],
                 )
             })
@@ -387,11 +455,12 @@ impl RawBatch {
                 "one category and lifted list per name",
             ));
         }
-        let rows = std::mem::take(&mut *locked(&self.rows)?);
+        let Taken { rows, payloads } = std::mem::take(&mut *locked(&self.taken)?);
         telemetry_finalize::finalize(
             py,
             telemetry_finalize::Input {
                 rows,
+                payloads,
                 codes,
                 names,
                 header,

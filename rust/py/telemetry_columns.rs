@@ -1,57 +1,20 @@
 //! Finalised telemetry events kept as columns (made by `telemetry_finalize`).
 //!
-//! [`CapturedColumns`] holds one compact row per event plus what the whole batch shares (experiment, stream, node, the distinct names): nothing is built per
-//! event for Python until someone asks, so a store that keeps the columns (the memory
-//! store) pays no per-event object cost, and `events(rows, cls)` materialises
-//! `CapturedEvent`s for the ones that are read.
+//! [`CapturedColumns`] holds one compact row per event plus what the whole batch shares
+//! (experiment, stream, node, the distinct names, the payload shapes and values): nothing is
+//! built per event for Python until someone asks, so a store that keeps the columns (the
+//! memory store) pays no per-event object cost, and `events(rows, cls)` materialises
+//! `CapturedEvent`s (measurements and metadata rebuilt as plain dicts from their shapes and
+//! values) for the ones that are read.
+
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
+use super::telemetry_rows::Row;
+use super::telemetry_shapes::Shape;
 use crate::telemetry::rollup::{rollups, Contribution};
-
-/// model, provider, error, session_id, user_id, sample_id, cohort
-pub(super) const TEXTS: usize = 7;
-
-pub(super) struct Row {
-    pub(super) name: u32,
-    pub(super) seq: i64,
-    pub(super) wall_us: i64,
-    pub(super) mono_ns: i64,
-    pub(super) weight: f64,
-    pub(super) corr: Py<PyAny>,
-    pub(super) m: Py<PyDict>,
-    pub(super) md: Py<PyDict>,
-    pub(super) latency_ms: Option<f64>,
-    pub(super) cost_usd: Option<f64>,
-    pub(super) success: Option<bool>,
-    pub(super) tokens_in: Option<i64>,
-    pub(super) tokens_out: Option<i64>,
-    pub(super) texts: [Option<Py<PyAny>>; TEXTS],
-    pub(super) derived: Option<Py<PyDict>>,
-}
-
-impl Row {
-    fn clone_ref(&self, py: Python<'_>) -> Row {
-        Row {
-            name: self.name,
-            seq: self.seq,
-            wall_us: self.wall_us,
-            mono_ns: self.mono_ns,
-            weight: self.weight,
-            corr: self.corr.clone_ref(py),
-            m: self.m.clone_ref(py),
-            md: self.md.clone_ref(py),
-            latency_ms: self.latency_ms,
-            cost_usd: self.cost_usd,
-            success: self.success,
-            tokens_in: self.tokens_in,
-            tokens_out: self.tokens_out,
-            texts: std::array::from_fn(|i| self.texts[i].as_ref().map(|t| t.clone_ref(py))),
-            derived: self.derived.as_ref().map(|d| d.clone_ref(py)),
-        }
-    }
-}
 
 /// What the batch shares: (experiment_id, experiment_name, condition, tags, stream_id,
 /// node_id) as given, plus the stream id as text for event ids.
@@ -63,11 +26,13 @@ struct Header {
 impl CapturedColumns {
     /// Columns over `rows`; `header` is (experiment_id, experiment_name, condition, tags,
     /// stream_id, node_id), `names`/`categories` are indexed by the rows' name codes.
+    /// `shared` holds the shapes and the values the rows' `shapes` and `at` refer to, and
+    /// the objects of their texts and correlation ids.
     pub(super) fn new(
         header: Bound<'_, PyTuple>,
         stream: String,
-        names: Vec<Py<PyAny>>,
-        categories: Vec<Py<PyAny>>,
+        (names, categories): (Vec<Py<PyAny>>, Vec<Py<PyAny>>),
+        shared: Shared,
         rows: Vec<Row>,
     ) -> Self {
         CapturedColumns {
@@ -77,8 +42,38 @@ impl CapturedColumns {
             },
             names,
             categories,
+            shared: Arc::new(shared),
             rows,
         }
+    }
+}
+
+/// What the rows of a batch refer to (shared by the batches `tail` makes): payload shapes
+/// and values, and the objects of texts and correlation ids.
+pub(super) struct Shared {
+    pub(super) shapes: Vec<Arc<Shape>>,
+    pub(super) values: Vec<Py<PyAny>>,
+    pub(super) objects: Vec<Py<PyAny>>,
+}
+
+impl Shared {
+    /// The measurements and metadata of `row` as new plain dicts.
+    fn dicts<'py>(&self, py: Python<'py>, row: &Row) -> PyResult<[Bound<'py, PyAny>; 2]> {
+        let mut at = row.at;
+        let mut out = [PyDict::new(py).into_any(), PyDict::new(py).into_any()];
+        for (slot, id) in out.iter_mut().zip(row.shapes) {
+            let shape = self
+                .shapes
+                .get(id as usize)
+                .ok_or_else(|| super::errors::invalid(format!("unknown payload shape {id}")))?;
+            let values = self
+                .values
+                .get(at..at + shape.len())
+                .ok_or_else(|| super::errors::invalid("payload values out of range"))?;
+            *slot = shape.dict(py, values)?.into_any();
+            at += shape.len();
+        }
+        Ok(out)
     }
 }
 
@@ -88,6 +83,7 @@ pub struct CapturedColumns {
     header: Header,
     names: Vec<Py<PyAny>>,
     categories: Vec<Py<PyAny>>,
+    shared: Arc<Shared>,
     rows: Vec<Row>,
 }
 
@@ -119,11 +115,12 @@ impl CapturedColumns {
 
     /// The value of one scalar column (a `COLUMN_KINDS` key) for one row.
     fn cell<'py>(&self, py: Python<'py>, row: &Row, column: &str) -> PyResult<Bound<'py, PyAny>> {
+        let objects = &self.shared.objects;
         let text = |i: usize| -> Bound<'py, PyAny> {
-            row.texts[i]
-                .as_ref()
+            row.text(objects, i)
                 .map_or_else(|| py.None().into_bound(py), |t| t.bind(py).clone())
         };
+        let numbers = row.numbers();
         Ok(match column {
             "event_id" => PyString::new(py, &self.event_id(row)).into_any(),
             "event_name" => {
@@ -137,16 +134,18 @@ impl CapturedColumns {
             "tags" => self.header_item(py, 3)?,
             "stream_id" => self.header_item(py, 4)?,
             "node_id" => self.header_item(py, 5)?,
-            "correlation_id" => row.corr.bind(py).clone(),
+            "correlation_id" => row
+                .corr(objects)
+                .map_or_else(|| py.None().into_bound(py), |c| c.bind(py).clone()),
             "sequence" => row.seq.into_pyobject(py)?.into_any(),
             "wall_time_us" => row.wall_us.into_pyobject(py)?.into_any(),
             "monotonic_ns" => row.mono_ns.into_pyobject(py)?.into_any(),
             "category" => Self::by_code(&self.categories, py, row.name),
-            "latency_ms" => opt_f64(py, row.latency_ms)?.into_bound(py),
-            "cost_usd" => opt_f64(py, row.cost_usd)?.into_bound(py),
-            "success" => row.success.into_pyobject(py)?.into_any(),
-            "tokens_in" => row.tokens_in.into_pyobject(py)?.into_any(),
-            "tokens_out" => row.tokens_out.into_pyobject(py)?.into_any(),
+            "latency_ms" => opt_f64(py, numbers.latency_ms)?.into_bound(py),
+            "cost_usd" => opt_f64(py, numbers.cost_usd)?.into_bound(py),
+            "success" => numbers.success.into_pyobject(py)?.into_any(),
+            "tokens_in" => numbers.tokens_in.into_pyobject(py)?.into_any(),
+            "tokens_out" => numbers.tokens_out.into_pyobject(py)?.into_any(),
             "model" => text(0),
             "provider" => text(1),
             "error" => text(2),
@@ -266,6 +265,7 @@ impl CapturedColumns {
             },
             names: self.names.iter().map(|n| n.clone_ref(py)).collect(),
             categories: self.categories.iter().map(|n| n.clone_ref(py)).collect(),
+            shared: Arc::clone(&self.shared),
             rows: self
                 .rows
                 .iter()
@@ -297,11 +297,12 @@ impl CapturedColumns {
         for row in self.picked(&rows) {
             let row = row?;
             let kw = PyDict::new(py);
+            let [m, md] = self.shared.dicts(py, row)?;
             for (key, field) in keys.iter().zip(FIELDS) {
                 let value = match field {
                     "event_name" => Self::by_code(&self.names, py, row.name),
-                    "measurements" => row.m.bind(py).clone().into_any(),
-                    "metadata" => row.md.bind(py).clone().into_any(),
+                    "measurements" => m.clone(),
+                    "metadata" => md.clone(),
                     "derived" => match &row.derived {
                         Some(d) => d.bind(py).clone().into_any(),
                         None => PyDict::new(py).into_any(),
@@ -344,16 +345,17 @@ impl CapturedColumns {
         }
         let groups = rollups(
             self.rows.iter().map(|r| {
+                let n = r.numbers();
                 (
                     r.name,
                     r.wall_us,
                     Contribution {
                         weight: r.weight,
-                        success: r.success,
-                        latency_ms: r.latency_ms,
-                        cost_usd: r.cost_usd,
-                        tokens_in: r.tokens_in,
-                        tokens_out: r.tokens_out,
+                        success: n.success,
+                        latency_ms: n.latency_ms,
+                        cost_usd: n.cost_usd,
+                        tokens_in: n.tokens_in,
+                        tokens_out: n.tokens_out,
                     },
                 )
             }),

@@ -2,7 +2,8 @@
 
 Finalisation (:mod:`crucible.telemetry.experiment`) produces one
 :class:`crucible._core.CapturedColumns` per drained buffer: a compact row per event in Rust,
-plus what the batch shares (experiment, stream, node, the distinct event names). Building a
+plus what the batch shares (experiment, stream, node, the distinct event names, payload
+shapes and values: measurements and metadata become dicts when read). Building a
 :class:`CapturedEvent` costs about as much as capturing the event in the first place, so
 :class:`CapturedBatch` builds them only when someone iterates or indexes it (and then
 once). Stores that understand columns (the memory store) keep the batch as it is and fold

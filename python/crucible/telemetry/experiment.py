@@ -12,8 +12,9 @@
 
 Capture does the least it can in the emitting thread: the bus handler is a Rust
 :class:`crucible._core.CaptureBuffer` that checks the scope, takes the timestamps (wall µs
-and monotonic ns) and the correlation id, and keeps a shallow copy of measurements and
-metadata (an emitter may reuse its dicts). Every ``batch_size`` events, every
+and monotonic ns) and the correlation id, and snapshots measurements and metadata (an
+emitter may reuse its dicts) as a shared key *shape* plus values, with no dict copy (readers
+get dicts equal to a shallow copy taken at emit time). Every ``batch_size`` events, every
 ``flush_interval`` seconds (a background ticker) and on :meth:`Experiment.flush`, the buffer
 is *finalised* (:mod:`crucible.telemetry.finalize`): validated against the catalogue
 (``validation``), enriched (:mod:`crucible.telemetry.enrichment`) and numbered as one
