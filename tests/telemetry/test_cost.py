@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from crucible.errors import ConfigurationError, InvalidArgumentError
-from crucible.telemetry import cost
+from crucible.errors import ConfigurationError, InvalidArgumentError, InvalidTypeError
+from crucible.telemetry import MemoryStore, catalog, cost, start_experiment
 from crucible.telemetry.cost import (
     LongContextPrice,
     ModelPrice,
@@ -179,3 +180,39 @@ def test_event_cost_reads_llm_events() -> None:
     assert event_cost({}, {"model": "gpt-4o"}, table) is None  # no tokens: not an llm call
     assert event_cost({"input_tokens": 10}, {}, table) is None  # no model
     assert event_cost({"output_tokens": 1_000_000}, {"model": "gpt-4o"}) == pytest.approx(10.0)
+
+
+def test_subclasses_customise_lookup_and_capture_honours_it() -> None:
+    class Discounted(PriceTable):
+        def lookup(self, model: str) -> ModelPrice | None:
+            found = super().lookup(model)
+            if found is None:
+                return None
+            return msgspec.structs.replace(found, input=found.input / 2, output=found.output / 2)
+
+    full = default_price_table()
+    half = Discounted(full.models)
+    store = MemoryStore()
+    exp = start_experiment("priced", store=store, prices=half)
+    catalog.emit_llm_request_stop(
+        model="gpt-4o", duration=1_000_000, input_tokens=1_000, output_tokens=200
+    )
+    exp.stop()
+    ((event,),) = store.query(experiment_id=exp.id)
+    expected = full.cost("gpt-4o", 1_000, 200)
+    assert expected is not None
+    assert event.cost_usd == pytest.approx(expected / 2, rel=1e-12)
+
+
+def test_a_subclass_overriding_cost_is_refused_where_it_is_defined() -> None:
+    with pytest.raises(InvalidTypeError, match=r"overrides PriceTable\.cost"):
+
+        class Tiered(PriceTable):
+            def cost(
+                self,
+                model: str,
+                input_tokens: float,
+                output_tokens: float,
+                cached_input_tokens: float = 0,
+            ) -> float | None:
+                return 1.0

@@ -38,7 +38,7 @@ from typing import Any
 
 import msgspec
 
-from crucible.errors import ConfigurationError, InvalidArgumentError
+from crucible.errors import ConfigurationError, InvalidArgumentError, InvalidTypeError
 
 __all__ = [
     "INPUT_TOKEN_KEYS",
@@ -152,7 +152,21 @@ def _candidates(name: str) -> Iterable[str]:
 
 
 class PriceTable:
-    """Model prices with forgiving lookup; immutable (``with_*`` return new tables)."""
+    """Model prices with forgiving lookup; immutable (``with_*`` return new tables).
+
+    Capture prices events in Rust from the rates :meth:`lookup` (or the fallback) gives,
+    without calling :meth:`cost`; so a subclass may override :meth:`lookup`, and one that
+    overrides :meth:`cost` is refused when it is defined rather than silently ignored.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.cost is not PriceTable.cost:
+            raise InvalidTypeError(
+                f"{cls.__name__} overrides PriceTable.cost, which telemetry capture never "
+                "calls (it prices events from lookup()'s rates); override lookup() or use "
+                "with_overrides()/with_fallback() instead"
+            )
 
     def __init__(
         self,
