@@ -19,6 +19,10 @@ least the same job needs.
   The crucible side measures what it always did (events in, durable, deduplicated, rolled
   up, readable); since schema 2 stores segments, the reference's row table is defined
   here instead of being borrowed from the store.
+* ``execute`` into an experiment on a ``SQLiteStore`` (the default store), closed: the whole
+  default path. Reference: the same dict dispatch, rows of (dotted name, msgspec-JSON
+  payloads, time) kept in a list and written with one ``executemany`` + commit into an
+  unindexed table.
 * PostgreSQL ingest (needs ``CRUCIBLE_TEST_POSTGRES_DSN``; CI starts a server): the same
   100,000 events appended (10 batches) to a ``PostgresStore`` and flushed (binary ``COPY``
   into a staging table, merge into the indexed events table skipping ids already stored,
@@ -107,6 +111,56 @@ CAPTURE = {"crucible": _crucible_capture, "plain-python": _reference_capture}
 def test_execute_into_memory_store(benchmark: Any, library: str) -> None:
     benchmark.group = "telemetry: execute 1e5 events into memory"
     benchmark.pedantic(CAPTURE[library], rounds=5, warmup_rounds=1)
+    _rate(benchmark, N)
+
+
+def _crucible_capture_sqlite() -> None:
+    store = SQLiteStore(_fresh())
+    exp = start_experiment("bench", store=store, events=[NAME], validation="off")
+    execute = events.execute
+    for _ in range(N):
+        execute(NAME, MEASUREMENTS, METADATA)
+    exp.stop()
+    store.close()
+
+
+def _reference_capture_sqlite() -> None:
+    conn = sqlite3.connect(_fresh())
+    conn.execute(
+        "CREATE TABLE events (name TEXT, measurements TEXT, metadata TEXT, wall_time_ns INTEGER)"
+    )
+    handlers: dict[tuple[str, ...], list[Callable[..., None]]] = {}
+    rows: list[tuple[Any, ...]] = []
+    now = time.time_ns
+    dumps = msgspec.json.encode
+
+    def handler(name: tuple[str, ...], m: dict[str, Any], md: dict[str, Any]) -> None:
+        rows.append((".".join(name), dumps(m), dumps(md), now()))
+
+    handlers.setdefault(NAME, []).append(handler)
+
+    def execute(name: tuple[str, ...], m: dict[str, Any], md: dict[str, Any]) -> None:
+        for h in handlers.get(name, ()):
+            h(name, m, md)
+
+    for _ in range(N):
+        execute(NAME, MEASUREMENTS, METADATA)
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+
+
+CAPTURE_SQLITE = {"crucible": _crucible_capture_sqlite, "plain-python": _reference_capture_sqlite}
+
+
+@pytest.mark.parametrize("library", list(CAPTURE_SQLITE))
+def test_execute_into_sqlite(benchmark: Any, library: str) -> None:
+    """The default path end to end: captured, enriched, finalised, written and closed. The
+    reference dispatches the same way, keeps (name, JSON payloads, time) rows and writes
+    them with one ``executemany`` into an unindexed table: no enrichment, no ids, no
+    rollups."""
+    benchmark.group = "telemetry: execute 1e5 events into SQLite"
+    benchmark.pedantic(CAPTURE_SQLITE[library], rounds=3, warmup_rounds=1)
     _rate(benchmark, N)
 
 

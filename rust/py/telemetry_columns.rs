@@ -92,6 +92,11 @@ fn opt_f64(py: Python<'_>, v: Option<f64>) -> PyResult<Py<PyAny>> {
 }
 
 impl CapturedColumns {
+    /// The rows asked for: all of them when None.
+    fn row_list(&self, rows: Option<Vec<usize>>) -> Vec<usize> {
+        rows.unwrap_or_else(|| (0..self.rows.len()).collect())
+    }
+
     fn picked<'a>(&'a self, rows: &'a [usize]) -> impl Iterator<Item = PyResult<&'a Row>> + 'a {
         rows.iter().map(|&i| {
             self.rows
@@ -115,48 +120,149 @@ impl CapturedColumns {
 
     /// The value of one scalar column (a `COLUMN_KINDS` key) for one row.
     fn cell<'py>(&self, py: Python<'py>, row: &Row, column: &str) -> PyResult<Bound<'py, PyAny>> {
+        match Column::scalar(column) {
+            Some(col) => self.value(py, row, col, None),
+            None => Err(super::errors::invalid(format!("unknown column {column:?}"))),
+        }
+    }
+
+    /// The value of `col` for one row (`payloads`: the row's measurements and metadata
+    /// dicts, needed for those two columns only).
+    fn value<'py>(
+        &self,
+        py: Python<'py>,
+        row: &Row,
+        col: Column,
+        payloads: Option<&[Bound<'py, PyAny>; 2]>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let objects = &self.shared.objects;
-        let text = |i: usize| -> Bound<'py, PyAny> {
-            row.text(objects, i)
-                .map_or_else(|| py.None().into_bound(py), |t| t.bind(py).clone())
-        };
+        let none = || py.None().into_bound(py);
         let numbers = row.numbers();
-        Ok(match column {
-            "event_id" => PyString::new(py, &self.event_id(row)).into_any(),
-            "event_name" => {
+        Ok(match col {
+            Column::EventId => PyString::new(py, &self.event_id(row)).into_any(),
+            Column::EventName => Self::by_code(&self.names, py, row.name),
+            Column::DottedName => {
                 let name = Self::by_code(&self.names, py, row.name);
                 let parts: Vec<String> = name.extract()?;
                 PyString::new(py, &parts.join(".")).into_any()
             }
-            "experiment_id" => self.header_item(py, 0)?,
-            "experiment_name" => self.header_item(py, 1)?,
-            "condition" => self.header_item(py, 2)?,
-            "tags" => self.header_item(py, 3)?,
-            "stream_id" => self.header_item(py, 4)?,
-            "node_id" => self.header_item(py, 5)?,
-            "correlation_id" => row
-                .corr(objects)
-                .map_or_else(|| py.None().into_bound(py), |c| c.bind(py).clone()),
-            "sequence" => row.seq.into_pyobject(py)?.into_any(),
-            "wall_time_us" => row.wall_us.into_pyobject(py)?.into_any(),
-            "monotonic_ns" => row.mono_ns.into_pyobject(py)?.into_any(),
-            "category" => Self::by_code(&self.categories, py, row.name),
-            "latency_ms" => opt_f64(py, numbers.latency_ms)?.into_bound(py),
-            "cost_usd" => opt_f64(py, numbers.cost_usd)?.into_bound(py),
-            "success" => numbers.success.into_pyobject(py)?.into_any(),
-            "tokens_in" => numbers.tokens_in.into_pyobject(py)?.into_any(),
-            "tokens_out" => numbers.tokens_out.into_pyobject(py)?.into_any(),
-            "model" => text(0),
-            "provider" => text(1),
-            "error" => text(2),
-            "session_id" => text(3),
-            "user_id" => text(4),
-            "sample_id" => text(5),
-            "cohort" => text(6),
-            "weight" => row.weight.into_pyobject(py)?.into_any(),
-            other => return Err(super::errors::invalid(format!("unknown column {other:?}"))),
+            Column::Header(i) => self.header_item(py, i)?,
+            Column::Correlation => row.corr(objects).map_or_else(none, |c| c.bind(py).clone()),
+            Column::Sequence => row.seq.into_pyobject(py)?.into_any(),
+            Column::WallTime => row.wall_us.into_pyobject(py)?.into_any(),
+            Column::Monotonic => row.mono_ns.into_pyobject(py)?.into_any(),
+            Column::Category => Self::by_code(&self.categories, py, row.name),
+            Column::Latency => opt_f64(py, numbers.latency_ms)?.into_bound(py),
+            Column::Cost => opt_f64(py, numbers.cost_usd)?.into_bound(py),
+            Column::Success => numbers.success.into_pyobject(py)?.into_any(),
+            Column::TokensIn => numbers.tokens_in.into_pyobject(py)?.into_any(),
+            Column::TokensOut => numbers.tokens_out.into_pyobject(py)?.into_any(),
+            Column::Text(i) => row
+                .text(objects, i)
+                .map_or_else(none, |t| t.bind(py).clone()),
+            Column::Weight => row.weight.into_pyobject(py)?.into_any(),
+            Column::Payload(i) => match payloads.and_then(|p| p.get(i)) {
+                Some(d) => d.clone(),
+                None => {
+                    let [m, md] = self.shared.dicts(py, row)?;
+                    if i == 0 {
+                        m
+                    } else {
+                        md
+                    }
+                }
+            },
+            Column::Derived => match &row.derived {
+                Some(d) => d.bind(py).clone().into_any(),
+                None => PyDict::new(py).into_any(),
+            },
         })
     }
+}
+
+/// A field of `CapturedEvent` (or the dotted event name of `COLUMN_KINDS`), resolved once
+/// per column so that per-row work is a jump, not a string comparison.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    EventId,
+    EventName,
+    DottedName,
+    Header(usize),
+    Correlation,
+    Sequence,
+    WallTime,
+    Monotonic,
+    Category,
+    Latency,
+    Cost,
+    Success,
+    TokensIn,
+    TokensOut,
+    Text(usize),
+    Weight,
+    Payload(usize),
+    Derived,
+}
+
+impl Column {
+    /// The column of a `CapturedEvent` field name; `"event_name"` is the name tuple here
+    /// (the dotted form is what [`CapturedColumns::cell`] means by it).
+    fn of(name: &str) -> Option<Column> {
+        Some(match name {
+            "event_id" => Column::EventId,
+            "event_name" => Column::EventName,
+            "experiment_id" => Column::Header(0),
+            "experiment_name" => Column::Header(1),
+            "condition" => Column::Header(2),
+            "tags" => Column::Header(3),
+            "stream_id" => Column::Header(4),
+            "node_id" => Column::Header(5),
+            "correlation_id" => Column::Correlation,
+            "sequence" => Column::Sequence,
+            "wall_time_us" => Column::WallTime,
+            "monotonic_ns" => Column::Monotonic,
+            "category" => Column::Category,
+            "latency_ms" => Column::Latency,
+            "cost_usd" => Column::Cost,
+            "success" => Column::Success,
+            "tokens_in" => Column::TokensIn,
+            "tokens_out" => Column::TokensOut,
+            "model" => Column::Text(0),
+            "provider" => Column::Text(1),
+            "error" => Column::Text(2),
+            "session_id" => Column::Text(3),
+            "user_id" => Column::Text(4),
+            "sample_id" => Column::Text(5),
+            "cohort" => Column::Text(6),
+            "weight" => Column::Weight,
+            "measurements" => Column::Payload(0),
+            "metadata" => Column::Payload(1),
+            "derived" => Column::Derived,
+            _ => return None,
+        })
+    }
+
+    /// The column of a scalar `COLUMN_KINDS` name (what `cell` serves): no payloads, and
+    /// the event name dotted.
+    fn scalar(name: &str) -> Option<Column> {
+        match Column::of(name)? {
+            Column::EventName => Some(Column::DottedName),
+            Column::Payload(_) | Column::Derived => None,
+            col => Some(col),
+        }
+    }
+}
+
+/// The fields of `CapturedEvent` in order: interned names and their columns.
+fn event_fields(py: Python<'_>) -> PyResult<Vec<(Bound<'_, PyString>, Column)>> {
+    FIELDS
+        .iter()
+        .map(|f| {
+            Column::of(f)
+                .map(|col| (PyString::intern(py, f), col))
+                .ok_or_else(|| super::errors::invalid(format!("no column for field {f:?}")))
+        })
+        .collect()
 }
 
 const FIELDS: [&str; 29] = [
@@ -283,37 +389,57 @@ impl CapturedColumns {
         rows: Option<Vec<usize>>,
         cls: Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let all: Vec<usize>;
-        let rows = match rows {
-            Some(r) => r,
-            None => {
-                all = (0..self.rows.len()).collect();
-                all
-            }
-        };
-        let keys: Vec<Bound<'py, PyString>> =
-            FIELDS.iter().map(|f| PyString::intern(py, f)).collect();
+        let rows = self.row_list(rows);
+        let fields = event_fields(py)?;
         let out = PyList::empty(py);
         for row in self.picked(&rows) {
             let row = row?;
             let kw = PyDict::new(py);
-            let [m, md] = self.shared.dicts(py, row)?;
-            for (key, field) in keys.iter().zip(FIELDS) {
-                let value = match field {
-                    "event_name" => Self::by_code(&self.names, py, row.name),
-                    "measurements" => m.clone(),
-                    "metadata" => md.clone(),
-                    "derived" => match &row.derived {
-                        Some(d) => d.bind(py).clone().into_any(),
-                        None => PyDict::new(py).into_any(),
-                    },
-                    other => self.cell(py, row, other)?,
-                };
-                kw.set_item(key, value)?;
+            let payloads = self.shared.dicts(py, row)?;
+            for (key, col) in &fields {
+                kw.set_item(key, self.value(py, row, *col, Some(&payloads))?)?;
             }
             out.append(cls.call((), Some(&kw))?)?;
         }
         Ok(out)
+    }
+
+    /// Every field of the given rows (all when None), one list per field in
+    /// `CapturedEvent`'s order: the values `events` would build the objects from, for a
+    /// store that keeps columns anyway (no object, no keyword dict per event). Fields the
+    /// whole batch shares are one object repeated.
+    #[pyo3(signature = (rows = None))]
+    fn field_lists<'py>(
+        &self,
+        py: Python<'py>,
+        rows: Option<Vec<usize>>,
+    ) -> PyResult<Vec<Bound<'py, PyList>>> {
+        let rows = self.row_list(rows);
+        let picked = self.picked(&rows).collect::<PyResult<Vec<&Row>>>()?;
+        let mut payloads: [Vec<Bound<'py, PyAny>>; 2] = Default::default();
+        for row in &picked {
+            let [m, md] = self.shared.dicts(py, row)?;
+            payloads[0].push(m);
+            payloads[1].push(md);
+        }
+        let [measurements, metadata] = payloads;
+        let mut lists = Vec::with_capacity(FIELDS.len());
+        for (_, col) in event_fields(py)? {
+            let values = match col {
+                Column::Payload(0) => measurements.clone(),
+                Column::Payload(_) => metadata.clone(),
+                Column::Header(i) => {
+                    let shared = self.header_item(py, i)?;
+                    vec![shared; picked.len()]
+                }
+                _ => picked
+                    .iter()
+                    .map(|row| self.value(py, row, col, None))
+                    .collect::<PyResult<Vec<_>>>()?,
+            };
+            lists.push(PyList::new(py, values)?);
+        }
+        Ok(lists)
     }
 
     /// The named scalar columns of the given rows, as lists of Python values.

@@ -132,6 +132,23 @@ def test_a_batch_is_a_sequence_of_captured_events(exp: Experiment) -> None:
     assert batch.columns.seq_runs(5) == [(10, 15)]
 
 
+def test_field_lists_hold_exactly_the_fields_of_the_events(exp: Experiment) -> None:
+    """What the SQLite store encodes instead of the events: every field, in order, equal to
+    (and of the same type as) what the built events hold."""
+    for name, m, md in CASES * 3:
+        events.execute(name, m, md)
+    raw = exp._buf.take(1_000)
+    assert raw is not None
+    batch = exp._finalize(raw, ("x", "n", "treated", ("t",), "stream", "node"), 7)
+    lists = batch.field_lists()
+    assert tuple(lists) == CapturedEvent.__struct_fields__
+    built = batch.events()
+    for field, values in lists.items():
+        expected = [getattr(e, field) for e in built]
+        assert values == expected, field
+        assert [type(v) for v in values] == [type(v) for v in expected], field
+
+
 def test_memory_store_deduplicates_batches_and_events(exp: Experiment) -> None:
     for i in range(40):
         events.execute(("app", "e"), {"i": i}, {})
@@ -186,3 +203,49 @@ def test_token_keys_and_clock_agree_with_python(exp: Experiment) -> None:
     after = time.monotonic_ns()
     assert before - 100_000 <= mono <= after + 100_000  # anchored to Python's clock
     assert abs(wall - time.time_ns() // 1000) < 1_000_000
+
+
+def test_sqlite_store_keeps_captured_batches_field_for_field(tmp_path: Any) -> None:
+    """Captured batches reach the SQLite store as columns (no events built on the way):
+    what it reads back equals the events a memory store builds from the same captures."""
+    from crucible.telemetry import SQLiteStore
+
+    own = {"experiment_id", "stream_id", "event_id", "wall_time_us", "monotonic_ns"}
+    # msgpack cannot hold a Flag: the SQLite store keeps str(flag) (tested below)
+    cases = [c for c in CASES if not any(isinstance(v, Flag) for v in c[2].values())]
+    got = {}
+    for kind in ("memory", "sqlite"):
+        store: Any = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "t.db")
+        e = start_experiment("same", store=store, events="all", validation="off")
+        for name, m, md in cases * 40:
+            events.execute(name, m, md)
+        e.stop()
+        got[kind] = [
+            {f: getattr(ev, f) for f in CapturedEvent.__struct_fields__ if f not in own}
+            for chunk in store.query(experiment_id=e.id)
+            for ev in chunk
+        ]
+        if kind == "sqlite":
+            store.close()
+    assert len(got["sqlite"]) == len(cases) * 40
+    assert got["sqlite"] == got["memory"]
+    assert any(m.get("big") == 10**30 for m in (ev["measurements"] for ev in got["sqlite"]))
+
+
+def test_payload_values_sqlite_cannot_hold_do_not_block_the_batch(tmp_path: Any) -> None:
+    import numpy as np
+
+    from crucible.telemetry import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "odd.db")
+    e = start_experiment("odd", store=store, events="all", validation="off")
+    flag = Flag(True)
+    events.execute(("app", "odd"), {"n": np.int64(3), "v": np.arange(2)}, {"flag": flag})
+    events.execute(("app", "fine"), {"n": 1}, {})
+    e.stop()
+    (batch,) = store.query(experiment_id=e.id)
+    odd, fine = batch
+    assert odd.measurements == {"n": 3, "v": [0, 1]}
+    assert odd.metadata == {"flag": str(flag)}
+    assert fine.measurements == {"n": 1}
+    store.close()

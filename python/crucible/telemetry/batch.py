@@ -7,8 +7,10 @@ shapes and values: measurements and metadata become dicts when read). Building a
 :class:`CapturedEvent` costs about as much as capturing the event in the first place, so
 :class:`CapturedBatch` builds them only when someone iterates or indexes it (and then
 once). Stores that understand columns (the memory store) keep the batch as it is and fold
-its rollups from the columns (:meth:`CapturedBatch.rollups`); every other store sees a
-plain ``Sequence[CapturedEvent]``, which is all ``Store.append`` asks for.
+its rollups from the columns (:meth:`CapturedBatch.rollups`); the SQLite store's segment
+encoder, which wants the fields as columns anyway, takes :meth:`CapturedBatch.field_lists`
+instead of events; every other store sees a plain ``Sequence[CapturedEvent]``, which is all
+``Store.append`` asks for.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from crucible._core import CapturedColumns
 from crucible.telemetry.store.base import CapturedEvent, Rollup
 
 __all__ = ["CapturedBatch"]
+
+FIELDS: tuple[str, ...] = CapturedEvent.__struct_fields__
 
 
 class CapturedBatch(Sequence[CapturedEvent]):
@@ -44,6 +48,11 @@ class CapturedBatch(Sequence[CapturedEvent]):
         if self._events is None:
             self._events = self.columns.events(None, CapturedEvent)
         return self._events
+
+    def field_lists(self) -> dict[str, list[Any]]:
+        """Each field of :class:`CapturedEvent` (in its order) as a list over the events:
+        the values the events would hold, without building them."""
+        return dict(zip(FIELDS, self.columns.field_lists(), strict=True))
 
     def __len__(self) -> int:
         return len(self.columns)

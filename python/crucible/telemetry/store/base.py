@@ -84,7 +84,7 @@ def name_from_str(name: str) -> EventName:
     return tuple(name.split(".")) if name else ()
 
 
-class CapturedEvent(msgspec.Struct, frozen=True, kw_only=True):
+class CapturedEvent(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One captured event: the bus event plus its enrichment. Stable schema, shared by all
     stores and the analysis; new fields are only ever added at the end with a default.
 

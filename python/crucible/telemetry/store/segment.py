@@ -37,10 +37,19 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from crucible.errors import InvalidArgumentError
+from crucible.errors import InvalidArgumentError, StorageError
 from crucible.telemetry.store.base import CapturedEvent
 
-__all__ = ["BLOCK", "FIELDS", "Batch", "encode_segment", "is_constant", "time_id_order"]
+__all__ = [
+    "BLOCK",
+    "FIELDS",
+    "Batch",
+    "encode_segment",
+    "ext_hook",
+    "is_constant",
+    "pack",
+    "time_id_order",
+]
 
 FIELDS: tuple[str, ...] = CapturedEvent.__struct_fields__
 _INT_FIELDS = frozenset({"sequence", "wall_time_us", "monotonic_ns", "tokens_in", "tokens_out"})
@@ -55,7 +64,51 @@ _I64 = np.dtype("<i8")
 _F64 = np.dtype("<f8")
 
 BLOCK = 1024  # events per msgpack block of an "o" column: readers decode only what they return
-_encode = msgspec.msgpack.Encoder().encode
+
+
+def _portable(obj: Any) -> Any:
+    """What an object msgpack cannot hold is stored as: NumPy scalars and arrays as their
+    Python values, anything else as ``str(obj)`` (a lossy but readable record, where the
+    alternative would be a batch that can never be written)."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+_encode = msgspec.msgpack.Encoder(enc_hook=_portable).encode
+_BIG_INT = 1  # msgpack extension code: an integer beyond 64 bits, as its decimal digits
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def pack(obj: Any) -> bytes:
+    """msgpack bytes of ``obj``. msgpack cannot hold an integer beyond 64 bits, which a
+    payload may carry (JSON can): such integers are stored as an extension holding their
+    decimal digits (:func:`ext_hook` reads them back), so they never block a write; other
+    objects it cannot hold go through :func:`_portable`."""
+    try:
+        return _encode(obj)
+    except OverflowError:
+        return _encode(_widen(obj))
+
+
+def _widen(obj: Any) -> Any:
+    if isinstance(obj, int) and not isinstance(obj, bool) and obj not in _INT_RANGE:
+        return msgspec.msgpack.Ext(_BIG_INT, str(obj).encode())
+    if isinstance(obj, dict):
+        return {k: _widen(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_widen(v) for v in obj]
+    return obj
+
+
+def ext_hook(code: int, data: memoryview) -> Any:
+    """The decoder's side of :func:`pack`."""
+    if code == _BIG_INT:
+        return int(bytes(data))
+    raise StorageError(f"a stored segment holds an unknown msgpack extension ({code})")
+
 
 IntArray = npt.NDArray[np.int64]
 Numeric = tuple[npt.NDArray[Any], npt.NDArray[np.bool_] | None]
@@ -96,10 +149,16 @@ class Batch:
 
     @classmethod
     def of(cls, events: Sequence[CapturedEvent]) -> Batch:
-        cols = _columns_of(events[:_CHUNK])
-        for k in range(_CHUNK, len(events), _CHUNK):
-            for name, values in _columns_of(events[k : k + _CHUNK]).items():
-                cols[name] += values
+        """The events' columns; a captured batch gives them without building the events
+        (its ``field_lists``), any other sequence has its fields read event by event."""
+        field_lists = getattr(events, "field_lists", None)
+        if field_lists is not None:
+            cols: dict[str, list[Any]] = field_lists()
+        else:
+            cols = _columns_of(events[:_CHUNK])
+            for k in range(_CHUNK, len(events), _CHUNK):
+                for name, values in _columns_of(events[k : k + _CHUNK]).items():
+                    cols[name] += values
         names = cols["event_name"]
         first = names[0]
         if is_constant(names):  # one name: join once
@@ -298,8 +357,8 @@ def _encode_column(batch: Batch, name: str, take: IntArray | None) -> tuple[list
     if take is not None:
         picked = operator.itemgetter(*take.tolist())(values)
         values = list(picked) if len(take) > 1 else [picked]
-    blocks = [_encode(values[k : k + BLOCK]) for k in range(0, len(values), BLOCK)]
-    if maybe_same and _all_encode_as(blocks, _encode(first), len(values)):
+    blocks = [pack(values[k : k + BLOCK]) for k in range(0, len(values), BLOCK)]
+    if maybe_same and _all_encode_as(blocks, pack(first), len(values)):
         return ["c", first], False
     return ["o", blocks], True
 
@@ -324,4 +383,4 @@ def encode_segment(batch: Batch, take: IntArray) -> tuple[bytes, bytes]:
     for name in FIELDS:
         enc, is_heavy = _encode_column(batch, name, None if identity else take)
         (heavy if is_heavy else light)[name] = enc
-    return _encode(light), _encode(heavy)
+    return pack(light), pack(heavy)

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from crucible.errors import StorageError
 from crucible.telemetry.store.base import COLUMN_KINDS, CapturedEvent, columns_to_arrays
-from crucible.telemetry.store.segment import BLOCK, FIELDS, IntArray
+from crucible.telemetry.store.segment import BLOCK, FIELDS, IntArray, ext_hook, pack
 
 __all__ = ["Segment"]
 
@@ -28,9 +28,8 @@ _I64 = np.dtype("<i8")
 _F64 = np.dtype("<f8")
 _NAME_POS = FIELDS.index("event_name")
 _SUCCESS_POS = FIELDS.index("success")
-_encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder().decode
-_decode_map = msgspec.msgpack.Decoder(dict[str, list[Any]]).decode
+_decode = msgspec.msgpack.Decoder(ext_hook=ext_hook).decode
+_decode_map = msgspec.msgpack.Decoder(dict[str, list[Any]], ext_hook=ext_hook).decode
 
 
 def _numbers(enc: list[Any]) -> npt.NDArray[Any]:
@@ -150,7 +149,7 @@ class Segment:
         picks = rows.tolist()
         if tag == "c":
             if isinstance(enc[1], dict):  # every event gets its own (mutable) copy
-                raw = _encode(enc[1])
+                raw = pack(enc[1])
                 return [_decode(raw) for _ in picks]
             return [_python(enc[1])] * len(picks)
         if tag == "o":
