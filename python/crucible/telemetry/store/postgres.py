@@ -48,6 +48,7 @@ from crucible.telemetry.store.base import (
     HISTOGRAM_GAMMA,
     CapturedEvent,
 )
+from crucible.telemetry.store.payloads import portable
 from crucible.telemetry.store.postgres_read import PostgresReads
 from crucible.telemetry.store.postgres_sql import (
     COLUMNS,
@@ -76,7 +77,7 @@ _TABLES = ("events", "rollups", "rollup_hist", "experiments", "meta")
 _FIELDS: tuple[str, ...] = tuple(CapturedEvent.__struct_fields__)
 _NAME_POSITION = _FIELDS.index("event_name")
 _COPY_TYPES = [COPY_TYPES[COLUMNS[f].split()[0]] for f in _FIELDS]
-_encoder = msgspec.json.Encoder()
+_encoder = msgspec.json.Encoder(enc_hook=portable)
 _encode = _encoder.encode
 
 

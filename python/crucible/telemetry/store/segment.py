@@ -33,23 +33,14 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from crucible.errors import InvalidArgumentError, StorageError
+from crucible.errors import InvalidArgumentError
 from crucible.telemetry.store.base import CapturedEvent
+from crucible.telemetry.store.payloads import pack
 
-__all__ = [
-    "BLOCK",
-    "FIELDS",
-    "Batch",
-    "encode_segment",
-    "ext_hook",
-    "is_constant",
-    "pack",
-    "time_id_order",
-]
+__all__ = ["BLOCK", "FIELDS", "Batch", "encode_segment", "is_constant", "time_id_order"]
 
 FIELDS: tuple[str, ...] = CapturedEvent.__struct_fields__
 _INT_FIELDS = frozenset({"sequence", "wall_time_us", "monotonic_ns", "tokens_in", "tokens_out"})
@@ -64,50 +55,6 @@ _I64 = np.dtype("<i8")
 _F64 = np.dtype("<f8")
 
 BLOCK = 1024  # events per msgpack block of an "o" column: readers decode only what they return
-
-
-def _portable(obj: Any) -> Any:
-    """What an object msgpack cannot hold is stored as: NumPy scalars and arrays as their
-    Python values, anything else as ``str(obj)`` (a lossy but readable record, where the
-    alternative would be a batch that can never be written)."""
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
-
-_encode = msgspec.msgpack.Encoder(enc_hook=_portable).encode
-_BIG_INT = 1  # msgpack extension code: an integer beyond 64 bits, as its decimal digits
-_INT_RANGE = range(-(2**63), 2**64)
-
-
-def pack(obj: Any) -> bytes:
-    """msgpack bytes of ``obj``. msgpack cannot hold an integer beyond 64 bits, which a
-    payload may carry (JSON can): such integers are stored as an extension holding their
-    decimal digits (:func:`ext_hook` reads them back), so they never block a write; other
-    objects it cannot hold go through :func:`_portable`."""
-    try:
-        return _encode(obj)
-    except OverflowError:
-        return _encode(_widen(obj))
-
-
-def _widen(obj: Any) -> Any:
-    if isinstance(obj, int) and not isinstance(obj, bool) and obj not in _INT_RANGE:
-        return msgspec.msgpack.Ext(_BIG_INT, str(obj).encode())
-    if isinstance(obj, dict):
-        return {k: _widen(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_widen(v) for v in obj]
-    return obj
-
-
-def ext_hook(code: int, data: memoryview) -> Any:
-    """The decoder's side of :func:`pack`."""
-    if code == _BIG_INT:
-        return int(bytes(data))
-    raise StorageError(f"a stored segment holds an unknown msgpack extension ({code})")
 
 
 IntArray = npt.NDArray[np.int64]

@@ -20,7 +20,8 @@ import numpy.typing as npt
 
 from crucible.errors import StorageError
 from crucible.telemetry.store.base import COLUMN_KINDS, CapturedEvent, columns_to_arrays
-from crucible.telemetry.store.segment import BLOCK, FIELDS, IntArray, ext_hook, pack
+from crucible.telemetry.store.payloads import ext_hook, pack
+from crucible.telemetry.store.segment import BLOCK, FIELDS, IntArray
 
 __all__ = ["Segment"]
 
