@@ -127,7 +127,7 @@ impl CapturedColumns {
     }
 
     /// The value of `col` for one row (`payloads`: the row's measurements and metadata
-    /// dicts, needed for those two columns only).
+    /// dicts, which callers asking for those two columns build once per row).
     fn value<'py>(
         &self,
         py: Python<'py>,
@@ -161,17 +161,10 @@ impl CapturedColumns {
                 .text(objects, i)
                 .map_or_else(none, |t| t.bind(py).clone()),
             Column::Weight => row.weight.into_pyobject(py)?.into_any(),
-            Column::Payload(i) => match payloads.and_then(|p| p.get(i)) {
-                Some(d) => d.clone(),
-                None => {
-                    let [m, md] = self.shared.dicts(py, row)?;
-                    if i == 0 {
-                        m
-                    } else {
-                        md
-                    }
-                }
-            },
+            Column::Payload(i) => payloads
+                .and_then(|p| p.get(i))
+                .cloned()
+                .ok_or_else(|| super::errors::invalid("payload columns need the row's dicts"))?,
             Column::Derived => match &row.derived {
                 Some(d) => d.bind(py).clone().into_any(),
                 None => PyDict::new(py).into_any(),

@@ -77,10 +77,22 @@ def context(
         model_dir.parent.mkdir(parents=True)
         model_dir.symlink_to(trained / "model", target_is_directory=True)
     results = {"sft": StageResult(outputs={"model_dir": "stages/sft/model"})}
-    ctx = StageContext(
+    ctx = _stage_context(experiment, stage, 1, run_dir, seed, results)
+    return ctx, EvaluateStage(decode_options(EvaluateStage.Options, options, ctx.pointer))
+
+
+def _stage_context(
+    experiment: Experiment,
+    stage: StageDef,
+    index: int,
+    run_dir: Path,
+    seed: int,
+    results: dict[str, StageResult],
+) -> StageContext:
+    return StageContext(
         experiment=experiment,
         stage=stage,
-        index=1,
+        index=index,
         run_dir=run_dir,
         seed=seed,
         rng=default_rng(seed),
@@ -88,7 +100,6 @@ def context(
         telemetry=None,
         results=results,
     )
-    return ctx, EvaluateStage(decode_options(EvaluateStage.Options, options, ctx.pointer))
 
 
 def test_evaluates_baseline_and_trained_model(
@@ -217,17 +228,7 @@ def _dataset_stage_run(run_dir: Path, data: Path) -> StageResult:
     """Runs a real ``dataset`` stage named ``data`` over ``data`` into ``run_dir``."""
     stage = StageDef(name="data", module="dataset", options={"source": str(data)})
     experiment = Experiment(id="exp", backend=BackendRef(id="numpy"), pipeline=[stage])
-    ctx = StageContext(
-        experiment=experiment,
-        stage=stage,
-        index=0,
-        run_dir=run_dir,
-        seed=3,
-        rng=default_rng(3),
-        tracer=Tracer("test"),
-        telemetry=None,
-        results={},
-    )
+    ctx = _stage_context(experiment, stage, 0, run_dir, 3, {})
     return DatasetStage(decode_options(DatasetStage.Options, stage.options, ctx.pointer)).run(ctx)
 
 
